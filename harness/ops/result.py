@@ -1,0 +1,46 @@
+"""What an access pattern returns: its value plus what the DynamoDB responses said about the cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class OpResult:
+    """The value of an access pattern and the metadata of every DynamoDB response it took.
+
+    `calls` counts DynamoDB requests (pages included), `retry_attempts` the SDK's retries within
+    them, `response_bytes` the HTTP bodies received, `consumed` each response's ConsumedCapacity.
+    """
+
+    value: Any = None
+    calls: int = 0
+    retry_attempts: int = 0
+    response_bytes: int = 0
+    consumed: list[dict] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    """Set by the caller that timed the pattern (users._call); ops leave it alone."""
+
+    def absorb(self, response: dict) -> dict:
+        """Add one boto3 response's metadata; returns the response for chaining."""
+        metadata = response.get("ResponseMetadata", {})
+        self.calls += 1
+        self.retry_attempts += metadata.get("RetryAttempts", 0)
+        self.response_bytes += int(metadata.get("HTTPHeaders", {}).get("content-length", 0) or 0)
+        capacity = response.get("ConsumedCapacity")
+        if capacity:
+            self.consumed.extend(capacity if isinstance(capacity, list) else [capacity])
+        return response
+
+    def merge(self, other: OpResult) -> None:
+        """Fold another result's metadata into this one (for fan-out patterns)."""
+        self.calls += other.calls
+        self.retry_attempts += other.retry_attempts
+        self.response_bytes += other.response_bytes
+        self.consumed.extend(other.consumed)
+
+    @property
+    def capacity_units(self) -> float:
+        """Total capacity units consumed, table and indexes together."""
+        return sum(entry.get("CapacityUnits", 0.0) for entry in self.consumed)

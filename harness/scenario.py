@@ -1,0 +1,557 @@
+"""YAML scenario files to validated, frozen Scenario objects.
+
+Every error is one line naming the file, the field path (``workload.mix[2].weight``), what was
+expected and what was found. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.durations import parse_duration
+from harness.errors import BadInput
+
+TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,255}$"
+MAX_TOTAL_SEGMENTS = 1_000_000  # DynamoDB's limit on Scan's TotalSegments
+AttributeType = Literal["S", "N", "B"]
+
+
+def _list_to_tuple(value: object) -> object:
+    """YAML gives lists; frozen scenario objects keep tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+FromList = BeforeValidator(_list_to_tuple)
+
+
+class Spec(BaseModel):
+    """Base of every scenario section: frozen, strict types, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# ---- target -------------------------------------------------------------------------------
+
+
+class LocalTarget(Spec):
+    """The embedded DynamoDB Local the harness starts and stops itself."""
+
+    kind: Literal["local"] = "local"
+    region: str = "us-east-1"
+
+
+class EndpointTarget(Spec):
+    """A DynamoDB-compatible endpoint that is already running (DynamoDB Local in a container...)."""
+
+    kind: Literal["endpoint"]
+    url: str = Field(pattern=r"^https?://[^\s/]+")
+    region: str = "us-east-1"
+
+
+class AwsTarget(Spec):
+    """Real Amazon DynamoDB: needs `confirm: true` or `--allow-aws`."""
+
+    kind: Literal["aws"]
+    region: str
+    profile: str | None = None
+    confirm: bool = False
+
+
+Target = Annotated[Union[LocalTarget, EndpointTarget, AwsTarget], Field(discriminator="kind")]
+
+
+# ---- client -------------------------------------------------------------------------------
+
+
+class RetrySettings(Spec):
+    """botocore retry policy; every throttled attempt is counted whatever it is."""
+
+    mode: Literal["standard", "adaptive", "legacy"] = "standard"
+    max_attempts: int = Field(3, ge=1, le=20)
+
+
+class ClientSettings(Spec):
+    """How the per-process boto3 client talks to the target."""
+
+    retries: RetrySettings = RetrySettings()
+    connect_timeout: float = Field(2.0, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
+    max_pool_connections: int | None = Field(None, ge=1)
+
+
+# ---- tables and datasets ------------------------------------------------------------------
+
+
+class KeySchema(Spec):
+    """Partition (hash) key and optional sort (range) key attribute names."""
+
+    hash: str
+    range: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """The key attribute names, hash first."""
+        return (self.hash,) if self.range is None else (self.hash, self.range)
+
+
+class Capacity(Spec):
+    """Provisioned read and write capacity units."""
+
+    read: int = Field(ge=1)
+    write: int = Field(ge=1)
+
+
+class Projection(Spec):
+    """Which attributes a GSI carries."""
+
+    type: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
+    non_key_attributes: Annotated[tuple[str, ...], FromList] = ()
+
+    @model_validator(mode="after")
+    def _include_lists_attributes(self) -> Projection:
+        if (self.type == "INCLUDE") != bool(self.non_key_attributes):
+            raise ValueError("non_key_attributes is required with type INCLUDE and only allowed with it")
+        return self
+
+
+class GsiSpec(Spec):
+    """A global secondary index."""
+
+    name: str = Field(pattern=TABLE_NAME_PATTERN)
+    key: KeySchema
+    projection: Projection = Projection()
+    capacity: Capacity | None = None
+
+
+LoadPolicy = Literal["auto", "always", "never"]
+
+
+class DatasetBase(Spec):
+    """Common dataset fields. `load: auto` loads when this run created the table."""
+
+    size: int = Field(1000, ge=0)
+    seed: int = 0
+    load: LoadPolicy = "auto"
+
+
+class OrdersDataset(DatasetBase):
+    """Orders of the PartiQL workload: pk ACCOUNT#..#CUSTOMER#.., sk STATUS#..#ORDER#<uuid>."""
+
+    model: Literal["orders"]
+    seed: int = 1
+    accounts: int = Field(50, ge=1)
+    customers: int = Field(50, ge=1)
+
+
+class RingDataset(DatasetBase):
+    """Round-trip chain: each item names the key of the next; one cycle through all items."""
+
+    model: Literal["ring"]
+    size: int = Field(200, ge=2)
+
+
+class LogfileDataset(DatasetBase):
+    """The workshop's web log, synthetic or imported from its CSV format (`source`)."""
+
+    model: Literal["logfile"]
+    size: int = Field(10_000, ge=0)
+    seed: int = 4
+    shards: int = Field(10, ge=1)
+    source: str | None = None
+
+
+Dataset = Annotated[Union[OrdersDataset, RingDataset, LogfileDataset], Field(discriminator="model")]
+
+
+class TableSpec(Spec):
+    """One table: keys, GSIs, billing and the dataset loaded into it."""
+
+    name: str = Field(pattern=TABLE_NAME_PATTERN)
+    attributes: dict[str, AttributeType]
+    key: KeySchema
+    gsis: Annotated[tuple[GsiSpec, ...], FromList] = ()
+    billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
+    capacity: Capacity | None = None
+    recreate: bool = False
+    dataset: Dataset | None = None
+
+    def gsi(self, name: str) -> GsiSpec | None:
+        """The GSI called `name`, or None."""
+        return next((index for index in self.gsis if index.name == name), None)
+
+
+# ---- workload and load --------------------------------------------------------------------
+
+
+class StepBase(Spec):
+    """Fields every workload step has: the table it targets and its weight in the mix."""
+
+    table: str
+    weight: int = Field(1, ge=1)
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:#\-]+$")
+
+    @property
+    def step_name(self) -> str:
+        """The logical step name in the stats: `name`, else the task name."""
+        return self.name or self.task  # type: ignore[attr-defined]
+
+
+class PartiqlInsertOrderStep(StepBase):
+    """ExecuteStatement INSERT of a new order with `?` parameters."""
+
+    task: Literal["partiql_insert_order"]
+
+
+class WalkRingStep(StepBase):
+    """GetItem after GetItem along the ring; `steps` per task run (default: one full lap)."""
+
+    task: Literal["walk_ring"]
+    steps: int | None = Field(None, ge=1)
+
+
+class ParallelScanStep(StepBase):
+    """Scan with Segment/TotalSegments, one worker per segment, optional filter and sum."""
+
+    task: Literal["parallel_scan"]
+    segments: int = Field(4, ge=1, le=MAX_TOTAL_SEGMENTS)
+    page_limit: int = Field(1000, ge=1)
+    filter: str | None = None
+    values: dict[str, Union[str, int, float]] | None = None
+    sum: str | None = None
+    index: str | None = None
+
+
+class ShardedGsiQueryStep(StepBase):
+    """Query fanned out over shard keys shard#1..shard#N of a write-sharded GSI."""
+
+    task: Literal["sharded_gsi_query"]
+    index: str
+    shards: int | None = Field(None, ge=1)
+    shard_prefix: str = "shard#"
+    sort_prefix: str = ""
+
+
+Step = Annotated[
+    Union[PartiqlInsertOrderStep, WalkRingStep, ParallelScanStep, ShardedGsiQueryStep],
+    Field(discriminator="task"),
+]
+
+
+class Workload(Spec):
+    """The weighted mix of steps each simulated user picks from."""
+
+    mix: Annotated[tuple[Step, ...], FromList] = Field(min_length=1)
+
+
+class WaitTime(Spec):
+    """Locust wait time between a user's tasks: exactly one of the three forms."""
+
+    between: Annotated[tuple[float, float], FromList] | None = None
+    constant: float | None = Field(None, ge=0)
+    constant_throughput: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> WaitTime:
+        chosen = [name for name in ("between", "constant", "constant_throughput") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError(f"expected exactly one of between, constant, constant_throughput, found {chosen or 'none'}")
+        if self.between is not None and not 0 <= self.between[0] <= self.between[1]:
+            raise ValueError(f"between needs 0 <= min <= max, found {list(self.between)}")
+        return self
+
+
+class LoadSpec(Spec):
+    """How many users, how fast they arrive, for how long."""
+
+    users: int = Field(10, ge=1)
+    spawn_rate: float = Field(10.0, gt=0)
+    run_time: Union[str, int] = "30s"
+    stop_timeout: Union[str, int] = "30s"
+    """How long users may finish the task in flight when the run ends (its request is still counted)."""
+    wait_time: WaitTime = WaitTime(constant=0.0)
+
+    @field_validator("run_time", "stop_timeout")
+    @classmethod
+    def _run_time_parses(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+    @property
+    def run_seconds(self) -> int:
+        """The run time in seconds."""
+        return parse_duration(self.run_time)
+
+
+class Scenario(Spec):
+    """Everything about one run."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    target: Target = LocalTarget()
+    client: ClientSettings = ClientSettings()
+    tables: Annotated[tuple[TableSpec, ...], FromList] = Field(min_length=1)
+    workload: Workload
+    load: LoadSpec = LoadSpec()
+
+    def table(self, name: str) -> TableSpec:
+        """The table spec called `name` (KeyError if the scenario has none)."""
+        return next(table for table in self.tables if table.name == name)
+
+
+# ---- loading and error messages -----------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and cross-check a scenario file; BadInput with one line on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read scenario: {exc.strerror or exc}") from None
+    return parse_scenario(text, source=path)
+
+
+def parse_scenario(text: str, source: Path) -> Scenario:
+    """Validate scenario YAML text; `source` names the file in errors and anchors relative paths."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BadInput(f"{source}: {where}not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{source}: expected a mapping of scenario sections, found {_kind(data)}")
+    data.setdefault("name", source.stem)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput(f"{source}: {_describe(exc)}") from None
+    scenario = _resolve_sources(scenario, source.parent)
+    problem = cross_check(scenario)
+    if problem:
+        raise BadInput(f"{source}: {problem}")
+    return scenario
+
+
+def _resolve_sources(scenario: Scenario, base: Path) -> Scenario:
+    """Dataset CSV paths are relative to the scenario file."""
+    tables = []
+    for table in scenario.tables:
+        dataset = table.dataset
+        if isinstance(dataset, LogfileDataset) and dataset.source:
+            absolute = str((base / dataset.source).resolve())
+            table = table.model_copy(update={"dataset": dataset.model_copy(update={"source": absolute})})
+        tables.append(table)
+    return scenario.model_copy(update={"tables": tuple(tables)})
+
+
+def cross_check(scenario: Scenario) -> str | None:
+    """The first rule that spans fields and is broken, as 'path: message', or None."""
+    seen: set[str] = set()
+    for i, table in enumerate(scenario.tables):
+        problem = _check_table(table, f"tables[{i}]")
+        if problem:
+            return problem
+        if table.name in seen:
+            return f"tables[{i}].name: table {table.name!r} is declared twice"
+        seen.add(table.name)
+    names: set[str] = set()
+    for i, step in enumerate(scenario.workload.mix):
+        problem = _check_step(scenario, step, f"workload.mix[{i}]")
+        if problem:
+            return problem
+        if step.step_name in names:
+            return f"workload.mix[{i}].name: step name {step.step_name!r} is used twice; give each step its own name"
+        names.add(step.step_name)
+    return None
+
+
+def _check_table(table: TableSpec, path: str) -> str | None:
+    """Keys exist and are typed, capacity matches the billing mode, dataset writes the keys."""
+    keyed = [(f"{path}.key", table.key, table.capacity)] + [
+        (f"{path}.gsis[{j}].key", index.key, index.capacity) for j, index in enumerate(table.gsis)
+    ]
+    used: set[str] = set()
+    for key_path, key, capacity in keyed:
+        for name in key.names():
+            if name not in table.attributes:
+                return f"{key_path}: key attribute {name!r} is not in {path}.attributes ({', '.join(table.attributes)})"
+            used.add(name)
+        provisioned = table.billing_mode == "PROVISIONED"
+        capacity_path = key_path.rsplit(".", 1)[0] + ".capacity"
+        if provisioned and capacity is None:
+            return f"{capacity_path}: required with billing_mode PROVISIONED (read and write units)"
+        if not provisioned and capacity is not None:
+            return f"{capacity_path}: not allowed with billing_mode PAY_PER_REQUEST (remove it or use PROVISIONED)"
+    unused = [name for name in table.attributes if name not in used]
+    if unused:
+        return f"{path}.attributes: {', '.join(unused)} not used by any key (DynamoDB only accepts key attributes here)"
+    names = [index.name for index in table.gsis]
+    if len(set(names)) != len(names):
+        return f"{path}.gsis: index names must be unique, found {names}"
+    if table.dataset is not None:
+        return _check_dataset_keys(table, path)
+    return None
+
+
+def _check_dataset_keys(table: TableSpec, path: str) -> str | None:
+    """Each key attribute must be one the dataset model writes, with the same type."""
+    from harness.datasets import model
+
+    written = model(table.dataset.model).ATTRIBUTE_TYPES
+    for name, kind in table.attributes.items():
+        if name not in written:
+            return f"{path}.attributes.{name}: dataset model {table.dataset.model!r} writes no such attribute (it writes {', '.join(written)})"
+        if written[name] != kind:
+            return f"{path}.attributes.{name}: expected type {written[name]} (as model {table.dataset.model!r} writes it), found {kind}"
+    return None
+
+
+# Which dataset model each task needs to find its keys.
+TASK_MODELS = {"partiql_insert_order": "orders", "walk_ring": "ring"}
+
+
+def _check_step(scenario: Scenario, step: Step, path: str) -> str | None:
+    """The step's table exists, has the data it needs, and names real indexes and shards."""
+    names = [table.name for table in scenario.tables]
+    if step.table not in names:
+        return f"{path}.table: expected one of the scenario's tables ({', '.join(names)}), found {step.table!r}"
+    table = scenario.table(step.table)
+    model = table.dataset.model if table.dataset else None
+    needed = TASK_MODELS.get(step.task)
+    if needed and model != needed:
+        return f"{path}.task: {step.task} needs a table with dataset model {needed!r}, table {table.name!r} has {model!r}"
+    index_name = getattr(step, "index", None)
+    if index_name is not None and table.gsi(index_name) is None:
+        known = ", ".join(index.name for index in table.gsis) or "none"
+        return f"{path}.index: table {table.name!r} has no index {index_name!r} (its GSIs: {known})"
+    if isinstance(step, ShardedGsiQueryStep):
+        return _check_shards(table, step, path)
+    return None
+
+
+def _check_shards(table: TableSpec, step: ShardedGsiQueryStep, path: str) -> str | None:
+    """A sharded query must read exactly the shards the dataset writes, or it silently loses some."""
+    if table.gsi(step.index).key.range is None:
+        return f"{path}.index: {step.index!r} has no sort key to match sort_prefix against"
+    written = table.dataset.shards if isinstance(table.dataset, LogfileDataset) else None
+    if step.shards is None and written is None:
+        return f"{path}.shards: required (the table's dataset does not say how many shards it writes)"
+    if step.shards is not None and written is not None and step.shards != written:
+        return f"{path}.shards: the dataset writes shards 1..{written}, the query would read 1..{step.shards}"
+    return None
+
+
+def step_shards(scenario: Scenario, step: ShardedGsiQueryStep) -> int:
+    """The number of shards a sharded query reads: its own setting, else the dataset's."""
+    if step.shards is not None:
+        return step.shards
+    return scenario.table(step.table).dataset.shards
+
+
+# ---- pydantic errors to one line ----------------------------------------------------------
+
+_TAGS = {
+    tag
+    for union in (Target, Dataset, Step)
+    for member in typing.get_args(typing.get_args(union)[0])
+    for field in ("kind", "model", "task")
+    if field in member.model_fields
+    for tag in typing.get_args(member.model_fields[field].annotation)
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first validation error as 'path: expected ..., found ...' plus how many others there are."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    line = f"{_path(first['loc'])}: {_message(first)}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return line
+
+
+def _path(loc: tuple) -> str:
+    """('workload', 'mix', 2, 'walk_ring', 'weight') -> 'workload.mix[2].weight'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part not in _TAGS and not str(part).startswith(("function-", "tagged-union", "union")):
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _message(error: dict) -> str:
+    """A readable 'expected ..., found ...' for one pydantic error."""
+    kind, found = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(error["loc"][:-1])
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{message[0].lower()}{message[1:]}, found {_show(found)}"
+
+
+def _show(value: object) -> str:
+    """A short rendering of an offending value."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: object) -> str:
+    return "an empty file" if value is None else f"a {type(value).__name__}"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The field names of the model found by following `loc` from Scenario."""
+    current: object = Scenario
+    for part in loc:
+        current = _step_into(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _step_into(annotation: object, part: object) -> object:
+    """One step of _allowed_keys: a field of a model, an item of a tuple, a tagged union member."""
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if isinstance(part, str) and part in candidate.model_fields:
+                return candidate.model_fields[part].annotation
+            if isinstance(part, str) and part in _TAGS:
+                tagged = _union_member(annotation, part)
+                if tagged is not None:
+                    return tagged
+        elif isinstance(part, int) and typing.get_origin(candidate) is tuple:
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def _unwrap(annotation: object) -> list[object]:
+    """Strip Annotated/Optional/Union down to the concrete types."""
+    if typing.get_origin(annotation) is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (Union, getattr(__import__("types"), "UnionType", Union)):
+        return [item for arg in typing.get_args(annotation) for item in _unwrap(arg)]
+    return [annotation]
+
+
+def _union_member(annotation: object, tag: str) -> type | None:
+    """The member of a tagged union whose discriminator value is `tag`."""
+    for member in _unwrap(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for field in ("kind", "model", "task"):
+                info = member.model_fields.get(field)
+                if info is not None and tag in typing.get_args(info.annotation):
+                    return member
+    return None

@@ -1,0 +1,87 @@
+"""Locust Users for DynamoDB: one shared client per process, one timing path, one request event per logical operation.
+
+Stats keys are stable: `request_type` is the DynamoDB operation (GetItem, ExecuteStatement, Scan,
+Query) and `name` the logical step. Outcomes travel in `exception` (ThrottledError,
+ConditionalCheckError, ...) and `context`, never in names.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any, Callable
+
+from locust import User, between, constant, constant_throughput
+
+from harness.client import shared_client
+from harness.errors import DynamoDBError, classify
+from harness.ops.result import OpResult
+from harness.scenario import WaitTime
+
+# Composite steps that are not a DynamoDB request of their own (a lap is N GetItem calls).
+LAP = "Lap"
+
+
+def wait_time_from(spec: WaitTime) -> Callable:
+    """The Locust wait_time function for a scenario's wait_time."""
+    if spec.between is not None:
+        return between(*spec.between)
+    if spec.constant_throughput is not None:
+        return constant_throughput(spec.constant_throughput)
+    return constant(spec.constant)
+
+
+class DynamoDBUser(User):
+    """Base of every harness User: owns the process's client and the one `_call` timing path."""
+
+    abstract = True
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.harness = environment.harness_run
+        """The RunContext the harness hooks attached at init: scenario, connection, ring keys."""
+        self.client = shared_client(self.harness.connection, self.harness.scenario.client, pool=self.harness.pool_size)
+        self.rng = random.Random()
+        """Per-user randomness for new keys (seeded from the OS, so users never collide)."""
+
+    def _call(self, request_type: str, name: str, operation: Callable[..., OpResult], *args: Any, **kwargs: Any) -> OpResult | None:
+        """Run one access pattern with the shared client, time it, fire one request event; None when it failed."""
+        start = time.perf_counter()
+        try:
+            result = operation(self.client, *args, **kwargs)
+        except Exception as exc:  # classified and reported; StopUser and GreenletExit are not Exceptions
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            failure = classify(exc)
+            self._fire(request_type, name, elapsed_ms, None, failure, _retries_of(exc))
+            return None
+        result.elapsed_ms = (time.perf_counter() - start) * 1000
+        self._fire(request_type, name, result.elapsed_ms, result, None, result.retry_attempts)
+        return result
+
+    def _fire(self, request_type: str, name: str, response_time: float, result: OpResult | None, failure: DynamoDBError | None, retries: int) -> None:
+        """The only place a request event is fired."""
+        self.environment.events.request.fire(
+            request_type=request_type,
+            name=name,
+            response_time=response_time,
+            response_length=result.response_bytes if result else 0,
+            response=result,
+            exception=failure,
+            context={
+                "outcome": failure.outcome if failure else "ok",
+                "calls": result.calls if result else 1,
+                "retry_attempts": retries,
+                "consumed_capacity": result.consumed if result else [],
+            },
+        )
+
+    def _fire_composite(self, request_type: str, name: str, response_time: float, result: OpResult) -> None:
+        """Report a step made of several requests already reported one by one (a ring lap)."""
+        self._fire(request_type, name, response_time, result, None, result.retry_attempts)
+
+
+def _retries_of(exc: BaseException) -> int:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    return 0

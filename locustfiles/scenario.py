@@ -1,0 +1,13 @@
+"""Run a scenario's whole workload mix: locust -f locustfiles/scenario.py --scenario scenarios/quickstart.yaml"""
+
+from locust import events
+
+from harness.locust_plugin import register
+from harness.workload import ScenarioUser
+
+
+class MixUser(ScenarioUser):
+    """Every step of the scenario's mix, by weight."""
+
+
+register(events, [MixUser])
