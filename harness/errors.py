@@ -12,7 +12,8 @@ THROTTLE_CODES = frozenset(
     }
 )
 CONDITIONAL_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
-VALIDATION_CODES = frozenset({"ValidationException", "SerializationException", "DuplicateItemException"})
+# The API model names the PartiQL duplicate-key error DuplicateItemException; DynamoDB Local answers DuplicateItem.
+VALIDATION_CODES = frozenset({"ValidationException", "SerializationException", "DuplicateItemException", "DuplicateItem"})
 
 THROTTLED = "throttled"
 CONDITIONAL = "conditional"

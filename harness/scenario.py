@@ -274,7 +274,7 @@ class LoadSpec(Spec):
     """How long users may finish the task in flight when the run ends (its request is still counted)."""
     wait_time: WaitTime = WaitTime(constant=0.0)
 
-    @field_validator("run_time", "stop_timeout")
+    @field_validator("run_time", "stop_timeout", mode="before")
     @classmethod
     def _run_time_parses(cls, value: str | int) -> str | int:
         parse_duration(value)
@@ -312,6 +312,8 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"{path}: cannot read scenario: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: expected UTF-8 text, found byte {exc.object[exc.start]:#04x} at offset {exc.start}") from None
     return parse_scenario(text, source=path)
 
 
@@ -330,12 +332,17 @@ def parse_scenario(text: str, source: Path) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise BadInput(f"{source}: {_describe(exc)}") from None
+        raise BadInput(f"{source}: {_one_line(_describe(exc))}") from None
     scenario = _resolve_sources(scenario, source.parent)
     problem = cross_check(scenario)
     if problem:
-        raise BadInput(f"{source}: {problem}")
+        raise BadInput(f"{source}: {_one_line(problem)}")
     return scenario
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and other unprintable characters a key name may carry: errors are one line."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _resolve_sources(scenario: Scenario, base: Path) -> Scenario:
@@ -469,11 +476,31 @@ _TAGS = {
 def _describe(exc: ValidationError) -> str:
     """The first validation error as 'path: expected ..., found ...' plus how many others there are."""
     errors = exc.errors(include_url=False)
+    errors = [error for error in errors if not _echo(error, errors)]
     first = errors[0]
-    line = f"{_path(first['loc'])}: {_message(first)}"
+    line = f"{_where(first)}: {_message(first)}"
     if len(errors) > 1:
         line += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return line
+
+
+def _echo(error: dict, errors: list[dict]) -> bool:
+    """pydantic counts only a list's valid items, so a list whose item failed is also 'too short'."""
+    loc = error["loc"]
+    return error["type"] == "too_short" and any(other["loc"][: len(loc)] == loc and other is not error for other in errors)
+
+
+def _where(error: dict) -> str:
+    """The field path of an error; a bad or missing tag names its own field (`target.kind`)."""
+    path = _path(error["loc"])
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return f"{path}.{_discriminator(error)}"
+    return path
+
+
+def _discriminator(error: dict) -> str:
+    """The tag field of a tagged-union error: kind, model or task."""
+    return error["ctx"]["discriminator"].strip("'")
 
 
 def _path(loc: tuple) -> str:
@@ -494,9 +521,14 @@ def _message(error: dict) -> str:
         allowed = _allowed_keys(error["loc"][:-1])
         hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
         return f"unknown key{hint}"
-    if kind == "missing":
+    if kind in ("missing", "union_tag_not_found"):
         return "required field is missing"
+    if kind == "union_tag_invalid":
+        tag = found.get(_discriminator(error)) if isinstance(found, dict) else found
+        return f"expected one of {error['ctx']['expected_tags']}, found {_show(tag)}"
     message = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and "found" in message:
+        return message  # our own validators already say what they found
     return f"{message[0].lower()}{message[1:]}, found {_show(found)}"
 
 
@@ -517,9 +549,8 @@ def _allowed_keys(loc: tuple) -> list[str]:
         current = _step_into(current, part)
         if current is None:
             return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    models = [candidate for candidate in _unwrap(current) if isinstance(candidate, type) and issubclass(candidate, BaseModel)]
+    return list(models[0].model_fields) if len(models) == 1 else []  # one model, also when optional
 
 
 def _step_into(annotation: object, part: object) -> object:

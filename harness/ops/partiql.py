@@ -14,8 +14,9 @@ def insert_statement(table: str, attribute_names: list[str]) -> str:
 def partiql_insert_order(client, table: str, order: dict) -> OpResult:
     """Insert one order item (wire-format attributes) with ExecuteStatement and `?` parameters.
 
-    May raise ClientError DuplicateItemException (the key exists), ConditionalCheckFailedException,
-    ProvisionedThroughputExceededException or ValidationException.
+    May raise ClientError DuplicateItemException (the key exists; DynamoDB Local answers the code
+    DuplicateItem), ConditionalCheckFailedException, ProvisionedThroughputExceededException or
+    ValidationException.
     """
     names = list(order)
     result = OpResult(value=order)

@@ -1,0 +1,45 @@
+"""The files of a run folder: names and columns shared by the writers (metrics, runner) and the readers (report).
+
+Locust writes `locust_*.csv` and `locust_report.html`; the harness writes the `harness_*` files.
+Times are UNIX seconds (UTC), latencies milliseconds, capacity in capacity units.
+"""
+
+from __future__ import annotations
+
+LOCUST_PREFIX = "locust"
+LOCUST_STATS = "locust_stats.csv"
+LOCUST_HISTORY = "locust_stats_history.csv"
+LOCUST_FAILURES = "locust_failures.csv"
+LOCUST_HTML = "locust_report.html"
+SCENARIO_COPY = "scenario.yaml"
+
+# Exact latency percentiles from HDR histograms, one row per (type, name) plus an "Aggregated" row.
+HARNESS_LATENCY = "harness_latency.csv"
+LATENCY_COLUMNS = ["type", "name", "count", "min_ms", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms"]
+
+# The HDR histograms themselves (base64 of HdrHistogram's compressed encoding, microseconds).
+HARNESS_HISTOGRAMS = "harness_histograms.csv"
+HISTOGRAM_COLUMNS = ["type", "name", "encoded"]
+
+# Every HTTP attempt botocore made, per operation/table/index: attempts, throttled attempts, other errors.
+HARNESS_ATTEMPTS = "harness_attempts.csv"
+ATTEMPT_COLUMNS = ["operation", "table", "index", "attempts", "throttled_attempts", "error_attempts"]
+
+# Per logical request (Locust row): requests, throttled requests (failed after retries), SDK retries.
+HARNESS_REQUESTS = "harness_requests.csv"
+REQUEST_COLUMNS = ["type", "name", "requests", "failures", "throttled_requests", "retries"]
+
+# Throttled attempts per second, with the reason DynamoDB gave (ThrottlingReasons) or the error code.
+HARNESS_THROTTLES = "harness_throttles.csv"
+THROTTLE_COLUMNS = ["timestamp", "operation", "table", "index", "reason", "throttled_attempts"]
+
+# Consumed capacity per second, per table and per GSI ("" index = the table itself).
+HARNESS_CAPACITY = "harness_capacity.csv"
+CAPACITY_COLUMNS = ["timestamp", "table", "index", "read_units", "write_units"]
+
+# Run metadata: scenario name, start/end, retry settings, tables (billing, provisioned capacity), workers.
+HARNESS_RUN = "harness_run.json"
+
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+SUMMARY_JSON = "summary.json"
