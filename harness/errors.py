@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from harness.redact import redact
+
 # Error codes DynamoDB answers when a request exceeds capacity or a service rate.
 THROTTLE_CODES = frozenset(
     {
@@ -11,6 +13,8 @@ THROTTLE_CODES = frozenset(
         "TooManyRequestsException",
     }
 )
+# A cancelled transaction whose items were refused for capacity is a throttle, not a failed condition.
+THROTTLED_ITEM_CODES = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
 CONDITIONAL_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 # The API model names the PartiQL duplicate-key error DuplicateItemException; DynamoDB Local answers DuplicateItem.
 VALIDATION_CODES = frozenset({"ValidationException", "SerializationException", "DuplicateItemException", "DuplicateItem"})
@@ -80,14 +84,27 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
+def is_throttled_answer(code: str | None, error: dict) -> bool:
+    """True for a throttling error code, or a TransactionCanceledException whose CancellationReasons name a throttle.
+
+    `error` is botocore's parsed error response (it carries CancellationReasons at the top level).
+    """
+    if code in THROTTLE_CODES:
+        return True
+    if code == "TransactionCanceledException":
+        return any((reason or {}).get("Code") in THROTTLED_ITEM_CODES for reason in error.get("CancellationReasons") or [])
+    return False
+
+
 def classify(exc: BaseException) -> DynamoDBError:
     """Turn any exception from a DynamoDB call into the DynamoDBError subclass that names its outcome."""
     if isinstance(exc, DynamoDBError):
         return exc
     code = error_code(exc)
     if code is not None:
-        message = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-        if code in THROTTLE_CODES:
+        # redacted: signature errors quote signed headers (the session token) and the Authorization header
+        message = redact(exc.response.get("Error", {}).get("Message", ""))  # type: ignore[attr-defined]
+        if is_throttled_answer(code, exc.response):  # type: ignore[attr-defined]
             return ThrottledError(code, message)
         if code in CONDITIONAL_CODES:
             return ConditionalCheckError(code, message)
@@ -98,5 +115,5 @@ def classify(exc: BaseException) -> DynamoDBError:
     from botocore.exceptions import HTTPClientError
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)):
-        return ConnectionFailure(type(exc).__name__, str(exc))
-    return DynamoDBError(type(exc).__name__, str(exc))
+        return ConnectionFailure(type(exc).__name__, redact(str(exc)))
+    return DynamoDBError(type(exc).__name__, redact(str(exc)))

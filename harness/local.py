@@ -209,7 +209,7 @@ def _start_dynamodb_local(java: str, jar: Path, log_dir: Path) -> LocalServer:
         "-port",
         str(port),
     ]
-    server = _spawn("dynamodb-local", command, port, log_dir / "dynamodb-local.log", cwd=jar.parent)
+    server = spawn_server("dynamodb-local", command, port, log_dir / "dynamodb-local.log", cwd=jar.parent)
     server.warnings.append(EXPOSURE_NOTE.format(port=port))
     return server
 
@@ -221,12 +221,12 @@ def _start_moto(log_dir: Path, reason: str) -> LocalServer:
         raise HarnessError(f"no local DynamoDB can start: {reason}, and moto is not installed") from None
     port = free_port()
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    server = _spawn("moto", command, port, log_dir / "moto.log")
+    server = spawn_server("moto", command, port, log_dir / "moto.log")
     server.warnings.append(f"{reason}: using moto's server instead of DynamoDB Local. Its gaps: {MOTO_GAPS}")
     return server
 
 
-def _spawn(kind: str, command: list[str], port: int, log_path: Path, cwd: Path | None = None) -> LocalServer:
+def spawn_server(kind: str, command: list[str], port: int, log_path: Path, cwd: Path | None = None) -> LocalServer:
     """Start `command`, wait until it answers HTTP on `port`, register its stop at exit."""
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(

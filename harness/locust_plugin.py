@@ -11,16 +11,23 @@ import atexit
 import logging
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from locust.runners import WorkerRunner
+import gevent
+from locust.runners import MasterRunner, WorkerRunner
 
-from harness.client import Connection
+from harness.client import Connection, shared_client
 from harness.datasets import ring
 from harness.durations import parse_duration
 from harness.errors import HarnessError
 from harness.final_stats import write_final_stats
-from harness.scenario import RingDataset, Scenario, load_scenario
+from harness.metrics.locust_hooks import install as install_metrics
+from harness.partition import Partition, install as install_partition
+from harness.results_files import HARNESS_WORKERS
+from harness.worker_health import WorkerHealth
+from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
 from harness.session import Target, open_target, setup
+from harness.web_tab import install as install_web_tab
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +40,29 @@ class RunContext:
     connection: Connection
     pool_size: int
     ring_keys: dict[str, list[str]] = field(default_factory=dict)
+    partition: Partition = field(default_factory=Partition)
+    """This process's share of the work (worker index and count), set by the master at run start."""
+    user_count: int = 0
+    """Users this process has started: each user's ordinal within the process."""
+
+    def client(self):
+        """The process's one DynamoDB client (harness.client's cache): every User and the metrics share it."""
+        return shared_client(self.connection, self.scenario.client, pool=self.pool_size)
+
+    def next_user_ordinal(self) -> int:
+        """A new user's ordinal within this process (0, 1, 2, ...)."""
+        self.user_count += 1
+        return self.user_count - 1
 
 
 def add_arguments(parser) -> None:
     """The harness's options on Locust's command line (and in its web UI)."""
     group = parser.add_argument_group("ddb-harness")
-    group.add_argument("--scenario", default="", help="Scenario YAML file (required)")
-    group.add_argument("--endpoint-url", default="", help="Send requests to this running DynamoDB endpoint instead of the scenario's target")
-    group.add_argument("--skip-setup", action="store_true", default=False, help="Tables and data are ready: do not create or load them")
-    group.add_argument("--allow-aws", action="store_true", default=False, help="Allow a scenario whose target is real AWS")
+    # env_var: Locust maps LOCUST_* variables only onto options that declare one (containers configure through them).
+    group.add_argument("--scenario", default="", env_var="LOCUST_SCENARIO", help="Scenario YAML file (required)")
+    group.add_argument("--endpoint-url", default="", env_var="LOCUST_ENDPOINT_URL", help="Send requests to this running DynamoDB endpoint instead of the scenario's target")
+    group.add_argument("--skip-setup", action="store_true", default=False, env_var="LOCUST_SKIP_SETUP", help="Tables and data are ready: do not create or load them")
+    group.add_argument("--allow-aws", action="store_true", default=False, env_var="LOCUST_ALLOW_AWS", help="Allow a scenario whose target is real AWS")
 
 
 def ring_keys_of(scenario: Scenario) -> dict[str, list[str]]:
@@ -66,11 +87,29 @@ def prepare(environment, runner, user_classes) -> Target | None:
     for user_class in user_classes:
         user_class.configure(scenario)
     _default_load_options(options, scenario)
+    environment.stop_timeout = float(options.stop_timeout or 0)  # Environment read the option before init set it
     users = options.num_users or scenario.load.users
-    environment.harness_run = RunContext(scenario, target.connection, pool_size=max(users, 10), ring_keys=ring_keys_of(scenario))
+    environment.harness_run = RunContext(scenario, target.connection, pool_size=max(users * max_fan_out(scenario), 10), ring_keys=ring_keys_of(scenario))
+    install_partition(environment, environment.harness_run.partition)
+    # Created now so the attempt listener sees every HTTP attempt the Users will make through it.
+    recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection)
+    if getattr(environment, "web_ui", None) is not None:  # the live "DynamoDB" tab, only where a web UI runs
+        install_web_tab(environment, recorder, scenario, distributed=isinstance(runner, MasterRunner))
     if options.csv_prefix and not is_worker:
         atexit.register(write_final_stats, environment, options.csv_prefix)
+    if isinstance(runner, MasterRunner):
+        _watch_workers(environment, runner)
     return target
+
+
+def _watch_workers(environment, runner) -> None:
+    """Master: keep track of workers and write harness_workers.json at the end (when there is a run folder)."""
+    health = WorkerHealth()
+    health.install(environment)
+    prefix = environment.parsed_options.csv_prefix
+    if prefix:
+        path = Path(prefix).parent / HARNESS_WORKERS
+        environment.events.quitting.add_listener(lambda **_: health.write(path, runner))
 
 
 def _default_load_options(options, scenario: Scenario) -> None:
@@ -96,5 +135,8 @@ def register(events, user_classes) -> None:
             log.error("%s", exc)
             sys.exit(exc.exit_code)
         environment.events.quit.add_listener(lambda **__: target.close())
+        # Locust starts its --run-time timer right after init, from the event loop's cached clock, which has
+        # not moved since the loop was created during imports: without this the run ends that much early.
+        gevent.get_hub().loop.update_now()
 
     events.init.add_listener(on_init)

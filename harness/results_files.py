@@ -26,6 +26,7 @@ HARNESS_ATTEMPTS = "harness_attempts.csv"
 ATTEMPT_COLUMNS = ["operation", "table", "index", "attempts", "throttled_attempts", "error_attempts"]
 
 # Per logical request (Locust row): requests, throttled requests (failed after retries), SDK retries.
+# `failures` are the other failures: Locust's Failure Count = failures + throttled_requests.
 HARNESS_REQUESTS = "harness_requests.csv"
 REQUEST_COLUMNS = ["type", "name", "requests", "failures", "throttled_requests", "retries"]
 
@@ -38,7 +39,13 @@ HARNESS_CAPACITY = "harness_capacity.csv"
 CAPACITY_COLUMNS = ["timestamp", "table", "index", "read_units", "write_units"]
 
 # Run metadata: scenario name, start/end, retry settings, tables (billing, provisioned capacity), workers.
+# Keys: scenario, description, target {kind, region, endpoint_url}, start_time, end_time (UNIX s),
+# retries {mode, max_attempts}, tables [{name, billing_mode, capacity {read, write} | null,
+# gsis [{name, capacity}]}], workers (0: standalone), versions {harness, locust, boto3, botocore}.
 HARNESS_RUN = "harness_run.json"
+
+# Distributed runs: every worker the master saw, its final state, and how many were lost.
+HARNESS_WORKERS = "harness_workers.json"
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.durations import parse_duration
+from harness.errors import BadInput
+from harness.local import free_port
+from harness.processes import master_role_args, run_processes, worker_role_args
 from harness.scenario import Scenario
 from harness.session import Target, open_target, setup
 
@@ -39,6 +40,15 @@ class RunOptions:
     results_root: Path = Path("results")
     locustfile: Path | None = None
     extra_locust_args: tuple[str, ...] = ()
+    workers: int = 0
+    """Local worker processes under a local master (0: one standalone Locust process)."""
+    master: bool = False
+    """Run only the master role, waiting for `expect_workers` workers from other machines."""
+    expect_workers: int = 1
+    worker: bool = False
+    """Run only a worker role for the master at master_host."""
+    master_host: str = "127.0.0.1"
+    master_port: int = 5557
 
 
 def new_run_dir(results_root: Path, scenario: Scenario) -> Path:
@@ -78,20 +88,30 @@ def locust_command(scenario_path: Path, scenario: Scenario, run_dir: Path, targe
     return command + list(options.extra_locust_args)
 
 
-def run_locust(command: list[str]) -> int:
-    """Run Locust to the end; Ctrl+C reaches it directly, SIGTERM is passed on; returns its exit code."""
-    process = subprocess.Popen(command)
-    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Locust stops itself and writes its files
-    previous_term = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
-    try:
-        return process.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        signal.signal(signal.SIGTERM, previous_term)
+def worker_command(scenario_path: Path, target: Target, options: RunOptions, master_host: str, port: int) -> list[str]:
+    """The `python -m locust` command line of one worker: no setup, no files of its own."""
+    locustfile = options.locustfile or LOCUSTFILES / "scenario.py"
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--scenario", str(scenario_path), "--skip-setup"]
+    if target.connection.endpoint_url:
+        command += ["--endpoint-url", target.connection.endpoint_url]
+    if options.allow_aws:
+        command.append("--allow-aws")
+    if options.users:
+        command += ["--users", str(options.users)]  # sizes the worker's connection pool (it runs at most that many)
+    return command + worker_role_args(master_host, port)
+
+
+def run_worker(scenario_path: Path, scenario: Scenario, options: RunOptions) -> int:
+    """Run only a worker for a master on another machine (the master prepares tables and data)."""
+    if scenario.target.kind == "local" and not options.endpoint_url:
+        raise BadInput("a worker on another machine cannot use the master's embedded DynamoDB Local: pass --endpoint-url or use an endpoint/aws target")
+    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws)
+    command = worker_command(scenario_path.resolve(), target, options, options.master_host, options.master_port)
+    return run_processes(command, [], [])
 
 
 def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[int, Path]:
-    """Run a scenario end to end; returns Locust's exit code and the results folder."""
+    """Run a scenario end to end, report included; returns the exit code (build_run_report) and the results folder."""
     run_dir = new_run_dir(options.results_root, scenario)
     shutil.copy(scenario_path, run_dir / "scenario.yaml")
     handler = _log_to(run_dir / "harness.log")
@@ -100,12 +120,44 @@ def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[i
         outcome = setup(scenario, target)
         for name, what in outcome.items():
             log.info("table %s: %s", name, what)
-        code = run_locust(locust_command(scenario_path.resolve(), scenario, run_dir, target, options))
+        command = locust_command(scenario_path.resolve(), scenario, run_dir, target, options)
+        worker_commands: list[list[str]] = []
+        if options.workers:
+            port = free_port()
+            command += master_role_args("127.0.0.1", port, options.workers)
+            worker_commands = [worker_command(scenario_path.resolve(), target, options, "127.0.0.1", port) for _ in range(options.workers)]
+        elif options.master:
+            command += master_role_args("*", options.master_port, options.expect_workers)
+        logs = [run_dir / f"locust-worker-{number}.log" for number in range(len(worker_commands))]
+        code = run_processes(command, worker_commands, logs)
+        code = build_run_report(code, run_dir)
     finally:
         target.close()
         logging.getLogger().removeHandler(handler)
         handler.close()
     return code, run_dir
+
+
+EXIT_THRESHOLD_BROKEN = 3
+"""Exit code of a run whose Locust process succeeded but which broke one of the scenario's thresholds."""
+
+
+def build_run_report(locust_code: int, run_dir: Path) -> int:
+    """Write the run's report once Locust is done; returns Locust's exit code, or 3 if it was 0 and a threshold broke.
+
+    A report that fails to build never loses the run: one log line, and Locust's files stay as they are.
+    """
+    try:
+        from harness.report import build_report  # pandas and matplotlib load only once there is a run to report
+
+        result = build_report(run_dir)
+    except Exception as exc:  # the run's files matter more than its report
+        log.error("report not built (%s: %s); Locust's files are in %s", type(exc).__name__, exc, run_dir)
+        return locust_code
+    for broken in result.broken:
+        log.error("threshold broken: %s", broken.describe())
+    log.info("report built in %.1f s: %s", result.seconds, run_dir / "report.md")
+    return locust_code or (EXIT_THRESHOLD_BROKEN if result.broken else 0)
 
 
 def _log_to(path: Path) -> logging.Handler:

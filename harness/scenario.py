@@ -43,6 +43,11 @@ class LocalTarget(Spec):
 
     kind: Literal["local"] = "local"
     region: str = "us-east-1"
+    capacity: Literal["emulate", "none"] = "emulate"
+    """emulate: a capacity gate in front of the server throttles as DynamoDB would (on by default when a
+    table is PROVISIONED; set it explicitly to also emulate on-demand limits); none: never throttled."""
+    burst_seconds: float = Field(300.0, ge=1, le=300)
+    """Seconds of unused capacity a table keeps for bursts (DynamoDB: 300); shorter makes throttling show sooner."""
 
 
 class EndpointTarget(Spec):
@@ -51,6 +56,8 @@ class EndpointTarget(Spec):
     kind: Literal["endpoint"]
     url: str = Field(pattern=r"^https?://[^\s/]+")
     region: str = "us-east-1"
+    confirm: bool = False
+    """An AWS host as `url` (*.amazonaws.com, *.amazonaws.com.cn, *.api.aws) is real AWS: it needs this or --allow-aws (harness/aws_guard.py)."""
 
 
 class AwsTarget(Spec):
@@ -78,6 +85,8 @@ class RetrySettings(Spec):
 class ClientSettings(Spec):
     """How the per-process boto3 client talks to the target."""
 
+    kind: Literal["boto3", "fast"] = "fast"
+    """fast: botocore-identical requests at a sixth of boto3's CPU (harness/fastpath, bench/README.md); boto3: the plain client."""
     retries: RetrySettings = RetrySettings()
     connect_timeout: float = Field(2.0, gt=0)
     read_timeout: float = Field(10.0, gt=0)
@@ -103,6 +112,25 @@ class Capacity(Spec):
 
     read: int = Field(ge=1)
     write: int = Field(ge=1)
+
+
+class CapacityChange(Capacity):
+    """A step of a table's capacity_schedule: UpdateTable to these units `after` the table is ready."""
+
+    after: Union[str, int]
+    gsis: dict[str, Capacity] = {}
+    """New capacity of some GSIs in the same UpdateTable (the others keep theirs)."""
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after_parses(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+    @property
+    def after_seconds(self) -> int:
+        """Seconds after the table is ready."""
+        return parse_duration(self.after)
 
 
 class Projection(Spec):
@@ -178,6 +206,8 @@ class TableSpec(Spec):
     capacity: Capacity | None = None
     recreate: bool = False
     dataset: Dataset | None = None
+    capacity_schedule: Annotated[tuple[CapacityChange, ...], FromList] = ()
+    """Provisioned capacity changes during the run, e.g. [{after: 60s, read: 100, write: 100}] (harness/capacity_schedule.py)."""
 
     def gsi(self, name: str) -> GsiSpec | None:
         """The GSI called `name`, or None."""
@@ -223,6 +253,8 @@ class ParallelScanStep(StepBase):
     values: dict[str, Union[str, int, float]] | None = None
     sum: str | None = None
     index: str | None = None
+    split_across_workers: bool = False
+    """In a distributed run, each worker scans only its share of the segments (round-robin)."""
 
 
 class ShardedGsiQueryStep(StepBase):
@@ -286,6 +318,37 @@ class LoadSpec(Spec):
         return parse_duration(self.run_time)
 
 
+# Threshold limits: latency in milliseconds, ratios of the step's requests (0..1).
+THRESHOLD_LIMITS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "error_ratio", "throttle_ratio")
+
+
+class Threshold(Spec):
+    """A limit the run must keep for CI, on one step's DynamoDB operation row or on every step ("*").
+
+    error_ratio counts every failed request (throttled included); throttle_ratio only the requests
+    that failed on throttling after the SDK's retries. A broken threshold makes `ddb-harness run` exit 3.
+    """
+
+    step: str
+    p50_ms: float | None = Field(None, gt=0)
+    p90_ms: float | None = Field(None, gt=0)
+    p95_ms: float | None = Field(None, gt=0)
+    p99_ms: float | None = Field(None, gt=0)
+    p99_9_ms: float | None = Field(None, gt=0)
+    error_ratio: float | None = Field(None, ge=0, le=1)
+    throttle_ratio: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> Threshold:
+        if not self.limits():
+            raise ValueError(f"expected at least one limit ({', '.join(THRESHOLD_LIMITS)}), found none")
+        return self
+
+    def limits(self) -> dict[str, float]:
+        """The limits set, by name, in THRESHOLD_LIMITS order."""
+        return {name: getattr(self, name) for name in THRESHOLD_LIMITS if getattr(self, name) is not None}
+
+
 class Scenario(Spec):
     """Everything about one run."""
 
@@ -296,6 +359,7 @@ class Scenario(Spec):
     tables: Annotated[tuple[TableSpec, ...], FromList] = Field(min_length=1)
     workload: Workload
     load: LoadSpec = LoadSpec()
+    thresholds: Annotated[tuple[Threshold, ...], FromList] = ()
 
     def table(self, name: str) -> TableSpec:
         """The table spec called `name` (KeyError if the scenario has none)."""
@@ -375,6 +439,9 @@ def cross_check(scenario: Scenario) -> str | None:
         if step.step_name in names:
             return f"workload.mix[{i}].name: step name {step.step_name!r} is used twice; give each step its own name"
         names.add(step.step_name)
+    for i, threshold in enumerate(scenario.thresholds):
+        if threshold.step != "*" and threshold.step not in names:
+            return f"thresholds[{i}].step: expected '*' or a step name of workload.mix ({', '.join(sorted(names))}), found {threshold.step!r}"
     return None
 
 
@@ -401,8 +468,27 @@ def _check_table(table: TableSpec, path: str) -> str | None:
     names = [index.name for index in table.gsis]
     if len(set(names)) != len(names):
         return f"{path}.gsis: index names must be unique, found {names}"
+    problem = _check_capacity_schedule(table, path)
+    if problem:
+        return problem
     if table.dataset is not None:
         return _check_dataset_keys(table, path)
+    return None
+
+
+def _check_capacity_schedule(table: TableSpec, path: str) -> str | None:
+    """Changes of provisioned capacity, in time order, naming real GSIs."""
+    if table.capacity_schedule and table.billing_mode != "PROVISIONED":
+        return f"{path}.capacity_schedule: only allowed with billing_mode PROVISIONED, found {table.billing_mode}"
+    previous = 0
+    for k, change in enumerate(table.capacity_schedule):
+        if change.after_seconds <= previous:
+            return f"{path}.capacity_schedule[{k}].after: expected later than the step before ({previous} s), found {change.after!r}"
+        previous = change.after_seconds
+        for name in change.gsis:
+            if table.gsi(name) is None:
+                known = ", ".join(index.name for index in table.gsis) or "none"
+                return f"{path}.capacity_schedule[{k}].gsis: table {table.name!r} has no index {name!r} (its GSIs: {known})"
     return None
 
 
@@ -439,6 +525,19 @@ def _check_step(scenario: Scenario, step: Step, path: str) -> str | None:
         return f"{path}.index: table {table.name!r} has no index {index_name!r} (its GSIs: {known})"
     if isinstance(step, ShardedGsiQueryStep):
         return _check_shards(table, step, path)
+    if isinstance(step, ParallelScanStep) and step.sum and table.dataset is not None:
+        return _check_sum_attribute(table, step, path)
+    return None
+
+
+def _check_sum_attribute(table: TableSpec, step: ParallelScanStep, path: str) -> str | None:
+    """A scan summing an attribute its dataset never writes would silently sum nothing."""
+    from harness.datasets import model
+
+    written = model(table.dataset.model).ATTRIBUTE_TYPES
+    if written.get(step.sum) != "N":
+        numbers = ", ".join(name for name, kind in written.items() if kind == "N")
+        return f"{path}.sum: expected a number attribute that dataset model {table.dataset.model!r} writes ({numbers}), found {step.sum!r}"
     return None
 
 
@@ -452,6 +551,17 @@ def _check_shards(table: TableSpec, step: ShardedGsiQueryStep, path: str) -> str
     if step.shards is not None and written is not None and step.shards != written:
         return f"{path}.shards: the dataset writes shards 1..{written}, the query would read 1..{step.shards}"
     return None
+
+
+def max_fan_out(scenario: Scenario) -> int:
+    """The most requests one user has in flight at once: scan segments or query shards run in parallel."""
+    widest = 1
+    for step in scenario.workload.mix:
+        if isinstance(step, ParallelScanStep):
+            widest = max(widest, step.segments)
+        elif isinstance(step, ShardedGsiQueryStep):
+            widest = max(widest, step_shards(scenario, step))
+    return widest
 
 
 def step_shards(scenario: Scenario, step: ShardedGsiQueryStep) -> int:

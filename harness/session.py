@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from harness import tables
+from harness.aws_guard import require_opt_in
+from harness.capacity_schedule import CapacitySchedule
 from harness.client import Connection, make_client
 from harness.datasets import model
-from harness.errors import BadInput
+from harness.gate import start_gate
 from harness.loader import load_items
 from harness.local import LocalServer, start_local
 from harness.scenario import LogfileDataset, Scenario, TableSpec
@@ -29,34 +31,62 @@ class Target:
     connection: Connection
     server: LocalServer | None = None
     notes: list[str] = field(default_factory=list)
+    gate: LocalServer | None = None
+    """The capacity gate in front of the embedded server (harness/gate), when capacity is emulated."""
+    schedules: list[CapacitySchedule] = field(default_factory=list)
+
+    def schedule_capacity(self, client, spec: TableSpec) -> None:
+        """Start a table's capacity_schedule (if it has one); stopped by close()."""
+        if spec.capacity_schedule:
+            self.schedules.append(CapacitySchedule(client, spec).start())
 
     def close(self) -> None:
-        """Stop the embedded server, if any."""
+        """Stop capacity schedules, the capacity gate and the embedded server, if any."""
+        for schedule in self.schedules:
+            schedule.stop()
+        if self.gate is not None:
+            self.gate.stop()
         if self.server is not None:
             self.server.stop()
+
+
+def capacity_emulated(scenario: Scenario) -> bool:
+    """True when the embedded target gets a capacity gate: `capacity: emulate`, set explicitly or with a PROVISIONED table."""
+    target = scenario.target
+    if target.kind != "local" or target.capacity != "emulate":
+        return False
+    return "capacity" in target.model_fields_set or any(table.billing_mode == "PROVISIONED" for table in scenario.tables)
 
 
 def open_target(scenario: Scenario, endpoint_url: str | None = None, allow_aws: bool = False, log_dir: Path | None = None) -> Target:
     """Reach the scenario's target: an explicit endpoint, the embedded local server (started here), or AWS.
 
-    AWS needs `target.confirm: true` in the scenario or `allow_aws`; BadInput otherwise.
+    Real AWS (a `kind: aws` target, or an endpoint on an AWS host: harness.aws_guard) needs
+    `confirm: true` in the scenario's target or `allow_aws`; BadInput otherwise, before any request.
     """
     target = scenario.target
+    aws = require_opt_in(scenario, endpoint_url, allow_aws)
+    if aws is not None:
+        return Target(aws)
     if endpoint_url:
         return Target(Connection(target.region, endpoint_url))
     if target.kind == "endpoint":
         return Target(Connection(target.region, target.url))
-    if target.kind == "aws":
-        if not (target.confirm or allow_aws):
-            raise BadInput(
-                f"scenario {scenario.name!r} targets real AWS DynamoDB in {target.region}: "
-                "add `confirm: true` to its target or pass --allow-aws (requests cost money)"
-            )
-        return Target(Connection(target.region, None, local_credentials=False, profile=target.profile))
     server = start_local(log_dir=log_dir)
     for warning in server.warnings:
         log.warning(warning)
-    return Target(Connection(target.region, server.endpoint), server, list(server.warnings))
+    opened = Target(Connection(target.region, server.endpoint), server, list(server.warnings))
+    if capacity_emulated(scenario):
+        try:
+            opened.gate = start_gate(server.endpoint, target.burst_seconds, server.log_path.parent)
+        except BaseException:
+            server.stop()
+            raise
+        opened.connection = Connection(target.region, opened.gate.endpoint)
+        note = f"capacity emulation on: requests go through the capacity gate at {opened.gate.endpoint} (burst window {target.burst_seconds:g} s)"
+        log.info(note)
+        opened.notes.append(note)
+    return opened
 
 
 def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
@@ -73,15 +103,20 @@ def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
     return generator.generate_items(dataset.size, dataset.seed, **options), dataset.size
 
 
-def prepare_tables(client, scenario: Scenario, progress: bool = True) -> dict[str, str]:
+def prepare_tables(
+    client, scenario: Scenario, progress: bool = True, on_table_ready: Callable[[object, TableSpec], None] | None = None
+) -> dict[str, str]:
     """Ensure every table of the scenario exists and load its dataset when its policy says so.
 
     Issues CreateTable/DescribeTable/UpdateTable (tables.ensure_table) and BatchWriteItem (loader).
+    `on_table_ready(client, spec)` is called when a table is ready, before its data is loaded.
     Returns {table name: created | reused | recreated}.
     """
     outcome = {}
     for spec in scenario.tables:
         outcome[spec.name] = tables.ensure_table(client, spec)
+        if on_table_ready is not None:
+            on_table_ready(client, spec)
         dataset = spec.dataset
         if dataset is None or dataset.load == "never":
             continue
@@ -97,4 +132,4 @@ def prepare_tables(client, scenario: Scenario, progress: bool = True) -> dict[st
 def setup(scenario: Scenario, target: Target, progress: bool = True) -> dict[str, str]:
     """Tables and data for `scenario` on an opened target, with a fresh client."""
     client = make_client(target.connection, scenario.client)
-    return prepare_tables(client, scenario, progress=progress)
+    return prepare_tables(client, scenario, progress=progress, on_table_ready=target.schedule_capacity)

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from locust import User, between, constant, constant_throughput
 
-from harness.client import shared_client
 from harness.errors import DynamoDBError, classify
 from harness.ops.result import OpResult
 from harness.scenario import WaitTime
@@ -40,9 +39,11 @@ class DynamoDBUser(User):
         super().__init__(environment)
         self.harness = environment.harness_run
         """The RunContext the harness hooks attached at init: scenario, connection, ring keys."""
-        self.client = shared_client(self.harness.connection, self.harness.scenario.client, pool=self.harness.pool_size)
+        self.client = self.harness.client()
         self.rng = random.Random()
         """Per-user randomness for new keys (seeded from the OS, so users never collide)."""
+        self.ordinal = self.harness.next_user_ordinal()
+        """This user's number within its process; with the partition it places the user in the run."""
 
     def _call(self, request_type: str, name: str, operation: Callable[..., OpResult], *args: Any, **kwargs: Any) -> OpResult | None:
         """Run one access pattern with the shared client, time it, fire one request event; None when it failed."""

@@ -247,3 +247,18 @@ def test_partiql_insert_of_an_existing_order_is_a_duplicate(client, orders_table
     assert isinstance(classified, RequestValidationError)
     assert classified.code == "DuplicateItem"
     assert classified.outcome == "validation"
+
+
+def test_a_transaction_cancelled_for_capacity_is_throttled_not_a_failed_condition():
+    from harness.errors import ConditionalCheckError, ThrottledError
+    from harness.metrics.throttling import is_throttle
+
+    def cancelled(*codes):
+        response = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": [{"Code": code} for code in codes]}
+        return ClientError(response, "TransactWriteItems")
+
+    assert isinstance(classify(cancelled("None", "ThrottlingError")), ThrottledError)
+    assert isinstance(classify(cancelled("ProvisionedThroughputExceeded")), ThrottledError)
+    assert isinstance(classify(cancelled("ConditionalCheckFailed", "None")), ConditionalCheckError)
+    assert is_throttle("TransactionCanceledException", cancelled("ThrottlingError").response)
+    assert not is_throttle("TransactionCanceledException", cancelled("ConditionalCheckFailed").response)

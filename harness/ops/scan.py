@@ -43,10 +43,12 @@ def parallel_scan(
     sum_attribute: str | None = None,
     index: str | None = None,
     keep_items: bool = False,
+    only_segments: list[int] | None = None,
 ) -> OpResult:
     """Scan every segment of `table` concurrently, paginating with ExclusiveStartKey; value is ScanTotals.
 
-    Each item is returned by exactly one segment. May raise ClientError
+    Each item is returned by exactly one segment. `only_segments` limits the scan to some of the
+    `segments` (a distributed run's share); the others are left to other workers. May raise ClientError
     ProvisionedThroughputExceededException or ValidationException (bad filter).
     """
     request = {"TableName": table, "TotalSegments": segments, "Limit": page_limit, "ReturnConsumedCapacity": "INDEXES"}
@@ -59,7 +61,7 @@ def parallel_scan(
         request["ExpressionAttributeValues"] = wire_values
     scan_one = partial(_scan_segment, client, request, sum_attribute, keep_items)
     result = OpResult(value=ScanTotals(total=Decimal(0) if sum_attribute else None))
-    for part in run_parallel(scan_one, range(segments)):
+    for part in run_parallel(scan_one, range(segments) if only_segments is None else only_segments):
         result.merge(part)
         _add_totals(result.value, part.value)
     return result

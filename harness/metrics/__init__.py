@@ -1,0 +1,9 @@
+"""What Locust's own stats cannot tell: exact latencies, throttled attempts, consumed capacity.
+
+- `latency`: HDR histograms per (request_type, name), microsecond resolution, mergeable.
+- `targets`, `throttling`, `capacity`: facts read from one DynamoDB request/response.
+- `sums`, `tally`: the mergeable counters a process accumulates and ships to the master.
+- `recorder`: turns attempt listener calls and request events into a tally.
+- `locust_hooks`: wires a recorder into Locust (workers send deltas, the master merges and writes).
+- `files`, `run_info`: the harness_* files of the run folder (names in harness.results_files).
+"""

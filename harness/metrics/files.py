@@ -1,0 +1,41 @@
+"""The harness_* files of a run folder, written from a merged Tally (names and columns: harness.results_files)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from harness import results_files as files
+from harness.metrics.tally import Tally
+
+
+def write_metrics_files(run_dir: Path, tally: Tally, info: dict) -> list[Path]:
+    """Write harness_latency/histograms/attempts/requests/throttles/capacity.csv and harness_run.json; returns the paths."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tables = [
+        (files.HARNESS_LATENCY, files.LATENCY_COLUMNS, tally.latency.percentile_rows()),
+        (files.HARNESS_HISTOGRAMS, files.HISTOGRAM_COLUMNS, tally.latency.encoded_rows()),
+        (files.HARNESS_ATTEMPTS, files.ATTEMPT_COLUMNS, tally.attempts.rows()),
+        (files.HARNESS_REQUESTS, files.REQUEST_COLUMNS, tally.requests.rows()),
+        (files.HARNESS_THROTTLES, files.THROTTLE_COLUMNS, tally.throttles.rows()),
+        (files.HARNESS_CAPACITY, files.CAPACITY_COLUMNS, [_rounded(row) for row in tally.capacity.rows()]),
+    ]
+    written = [write_csv(run_dir / name, columns, rows) for name, columns, rows in tables]
+    run_json = run_dir / files.HARNESS_RUN
+    run_json.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return written + [run_json]
+
+
+def write_csv(path: Path, columns: list[str], rows: list[list]) -> Path:
+    """A header and rows; the file is written even with no rows, so readers find every file."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def _rounded(row: list) -> list:
+    """Capacity units summed from floats (0.5 + 0.5 + ...) without 0.30000000000000004 artefacts."""
+    return [round(value, 6) if isinstance(value, float) else value for value in row]

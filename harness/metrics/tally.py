@@ -1,0 +1,47 @@
+"""Everything one process has counted since it last reported: mergeable, and shipped as plain rows.
+
+The rows have the columns of the harness_* CSV files (harness.results_files), so the wire format,
+the merge and the files are one shape.
+"""
+
+from __future__ import annotations
+
+from harness.metrics.latency import LatencyHistograms
+from harness.metrics.sums import Sums
+
+
+class Tally:
+    """Latency histograms plus four sums: attempts, requests, throttles per second, capacity per second."""
+
+    def __init__(self):
+        self.latency = LatencyHistograms()
+        """Response times per (request_type, name)."""
+        self.attempts = Sums(key_width=3)
+        """(operation, table, index) -> attempts, throttled attempts, other error attempts."""
+        self.requests = Sums(key_width=2)
+        """(request_type, name) -> requests, non-throttle failures, throttled requests, SDK retries."""
+        self.throttles = Sums(key_width=5)
+        """(second, operation, table, index, reason) -> throttled attempts."""
+        self.capacity = Sums(key_width=3)
+        """(second, table, index) -> read units, write units."""
+
+    def to_wire(self) -> dict:
+        """Plain lists and strings for Locust's worker report (msgpack)."""
+        return {
+            "latency": self.latency.encoded_rows(),
+            "attempts": self.attempts.rows(),
+            "requests": self.requests.rows(),
+            "throttles": self.throttles.rows(),
+            "capacity": self.capacity.rows(),
+        }
+
+    def add_wire(self, wire: dict) -> None:
+        """Add another process's `to_wire()` output."""
+        self.latency.add_encoded_rows(wire.get("latency", []))
+        self.attempts.add_rows(wire.get("attempts", []))
+        self.requests.add_rows(wire.get("requests", []))
+        self.throttles.add_rows(wire.get("throttles", []))
+        self.capacity.add_rows(wire.get("capacity", []))
+
+    def __bool__(self) -> bool:
+        return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity))

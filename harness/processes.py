@@ -1,0 +1,66 @@
+"""Locust processes of one run: the master (or standalone) process and any local workers.
+
+This process waits for them, passes SIGTERM on (as SIGINT), and leaves Ctrl+C to them (they share the
+terminal's process group, and Locust stops itself and writes its files on SIGINT).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+WORKER_GRACE_SECONDS = 15  # workers quit when their master does; this is only a backstop
+
+
+def master_role_args(bind_host: str, port: int, expect_workers: int) -> list[str]:
+    """Locust options for a master that waits for `expect_workers` workers before a headless start."""
+    return ["--master", "--master-bind-host", bind_host, "--master-bind-port", str(port), "--expect-workers", str(expect_workers)]
+
+
+def worker_role_args(master_host: str, port: int) -> list[str]:
+    """Locust options for a worker of the master at host:port."""
+    return ["--worker", "--master-host", master_host, "--master-port", str(port)]
+
+
+def run_processes(main_command: list[str], worker_commands: list[list[str]], worker_logs: list[Path]) -> int:
+    """Start the main Locust process and the workers, wait for the main one; returns its exit code."""
+    main = subprocess.Popen(main_command, preexec_fn=_default_sigint)
+    workers = []
+    for command, log_path in zip(worker_commands, worker_logs):
+        with open(log_path, "wb") as log_file:
+            workers.append(subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=_default_sigint))
+    everyone = [main, *workers]
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM is passed on as SIGINT: Locust's SIGINT path also writes the HTML report, its SIGTERM path does not.
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: [process.send_signal(signal.SIGINT) for process in everyone if process.poll() is None])
+    try:
+        code = main.wait()
+        for worker in workers:
+            _finish(worker)
+        return code
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt.
+
+    A background job of a non-interactive shell starts with SIGINT ignored, and a process keeps
+    an ignored SIGINT across exec: Locust would then never see the SIGINT that stops it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _finish(process: subprocess.Popen) -> None:
+    """Give a worker time to quit by itself, then stop it."""
+    try:
+        process.wait(WORKER_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,13 @@
+"""Reports of a run folder: pandas over Locust's CSVs and the harness's files; no Locust import here.
+
+- `load`, `run_info`: read the folder (every file optional; missing ones become notes).
+- `operations`, `latency`, `throttling`, `capacity`, `cost`, `thresholds`: one kind of number each.
+- `analysis`: all of them for one run; `sections`, `render_md`, `render_html`, `plots`, `summary`: the outputs.
+- `build`: `build_report(run_dir)` writes report.md, report.html, summary.json and PNG plots.
+- `compare`: per-operation deltas between two runs.
+"""
+
+from harness.report.build import ReportResult, build_report
+from harness.report.compare import compare_runs
+
+__all__ = ["ReportResult", "build_report", "compare_runs"]

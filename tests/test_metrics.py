@@ -1,0 +1,234 @@
+"""Unit tests of harness.metrics: exact percentiles, merging, attempt facts, the recorder and its files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+
+import msgpack
+import pytest
+
+from conftest import SCENARIOS
+from harness import results_files
+from harness.client import Connection
+from harness.errors import ConditionalCheckError, ThrottledError
+from harness.metrics.capacity import capacity_parts, is_read
+from harness.metrics.files import write_metrics_files
+from harness.metrics.latency import HIGHEST_US, LatencyHistograms, to_microseconds
+from harness.metrics.recorder import Recorder
+from harness.metrics.run_info import run_info
+from harness.scenario import load_scenario
+from harness.metrics.tally import Tally
+from harness.metrics.targets import statement_target, target_of
+from harness.metrics.throttling import throttle_reason
+
+THROTTLE = {
+    "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+    "ThrottlingReasons": [{"reason": "TableReadProvisionedThroughputExceeded", "resource": "arn:aws:dynamodb:us-east-1:1:table/t"}],
+}
+
+
+def nearest_rank(values, percentile):
+    ordered = sorted(values)
+    return ordered[max(math.ceil(percentile * len(ordered) / 100 - 1e-9), 1) - 1]
+
+
+def latency_row(histograms: LatencyHistograms, key=("GetItem", "get")) -> dict:
+    rows = [dict(zip(results_files.LATENCY_COLUMNS, row)) for row in histograms.percentile_rows()]
+    return next(row for row in rows if (row["type"], row["name"]) == key)
+
+
+# ---- latency ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 7, 130, 160, 1000])
+def test_percentiles_are_exact_to_three_significant_digits(count):
+    rng = random.Random(count)
+    times = [rng.lognormvariate(2.5, 0.8) for _ in range(count)]
+    histograms = LatencyHistograms()
+    for value in times:
+        histograms.record(("GetItem", "get"), value)
+    row = latency_row(histograms)
+    assert row["count"] == count
+    for column, percentile in (("p50_ms", 50), ("p90_ms", 90), ("p95_ms", 95), ("p99_ms", 99), ("p99_9_ms", 99.9), ("max_ms", 100)):
+        exact = nearest_rank(times, percentile)
+        assert exact - 0.001 <= row[column] <= exact * (1 + 1 / 1024) + 0.001, (column, exact, row[column])
+    assert row["min_ms"] == pytest.approx(min(times), rel=1 / 1024, abs=0.001)
+    assert row["mean_ms"] == pytest.approx(sum(times) / count, rel=1 / 1024, abs=0.001)
+
+
+def test_sub_millisecond_differences_survive(tmp_path):
+    """Locust's CSV would print 25 for all of these; the HDR rows keep them apart."""
+    histograms = LatencyHistograms()
+    for value in (25.1, 25.2, 25.3, 25.4, 25.9):
+        histograms.record(("GetItem", "get"), value)
+    row = latency_row(histograms)
+    assert row["p50_ms"] == pytest.approx(25.3, abs=0.03)
+    assert row["max_ms"] == pytest.approx(25.9, abs=0.03)
+
+
+def test_merged_encodings_equal_one_histogram():
+    rng = random.Random(3)
+    whole, parts = LatencyHistograms(), [LatencyHistograms() for _ in range(3)]
+    for position in range(3000):
+        value = rng.uniform(0.5, 500)
+        key = ("Query", "q") if position % 3 else ("GetItem", "get")
+        whole.record(key, value)
+        parts[position % 3].record(key, value)
+    merged = LatencyHistograms()
+    for part in parts:
+        merged.add_encoded_rows(part.encoded_rows())
+    assert merged.percentile_rows() == whole.percentile_rows()
+    aggregated = merged.percentile_rows()[-1]
+    assert aggregated[:3] == ["", "Aggregated", 3000]
+
+
+def test_response_times_are_clamped_into_the_histogram_range():
+    assert to_microseconds(-1.0) == 0
+    assert to_microseconds(12.3456) == 12346
+    assert to_microseconds(10 * HIGHEST_US) == HIGHEST_US
+
+
+# ---- facts from one request ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"TableName": "t", "Key": {}}, ("t", "")),
+        ({"TableName": "t", "IndexName": "GSI_1"}, ("t", "GSI_1")),
+        ({"Statement": "INSERT INTO \"orders\" VALUE {'pk': ?}"}, ("orders", "")),
+        ({"Statement": 'SELECT * FROM "logs"."GSI_1" WHERE GSI_1_PK = ?'}, ("logs", "GSI_1")),
+        ({"Statement": "select * from logs where a = 'x FROM y'"}, ("logs", "")),
+        ({"Statement": "UPDATE \"round-trip\" SET a = 1 WHERE pk = 'k'"}, ("round-trip", "")),
+        ({"Statement": 'DELETE FROM "a""b" WHERE pk = 1'}, ('a"b', "")),
+        ({"RequestItems": {"b": [], "a": []}}, ("a+b", "")),
+        ({"TransactItems": [{"Put": {"TableName": "x"}}, {"Update": {"TableName": "y"}}]}, ("x+y", "")),
+        ({}, ("", "")),
+    ],
+)
+def test_target_of_a_request_body(body, expected):
+    assert target_of(body) == expected
+
+
+def test_statement_without_a_table():
+    assert statement_target("EXISTS(?)") == ("", "")
+
+
+def test_throttle_reason_names_the_index_resource_or_falls_back_to_the_code():
+    assert throttle_reason(THROTTLE, "ProvisionedThroughputExceededException") == "TableReadProvisionedThroughputExceeded"
+    on_index = {"ThrottlingReasons": [{"reason": "IndexWriteProvisionedThroughputExceeded", "resource": "arn:aws:dynamodb:r:1:table/t/index/GSI_1"}]}
+    assert throttle_reason(on_index, "ProvisionedThroughputExceededException") == "IndexWriteProvisionedThroughputExceeded(GSI_1)"
+    assert throttle_reason({"Error": {"Code": "ThrottlingException"}}, "ThrottlingException") == "ThrottlingException"
+
+
+def test_capacity_split_by_table_index_and_side():
+    consumed = {"TableName": "t", "CapacityUnits": 3.0, "Table": {"CapacityUnits": 1.0}, "GlobalSecondaryIndexes": {"G": {"CapacityUnits": 2.0}}}
+    assert list(capacity_parts("PutItem", {}, consumed)) == [("t", "", 0.0, 1.0), ("t", "G", 0.0, 2.0)]
+    query = {"TableName": "t", "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.0}, "GlobalSecondaryIndexes": {"G": {"CapacityUnits": 0.5}}}
+    assert list(capacity_parts("Query", {}, query)) == [("t", "G", 0.5, 0.0)]  # nothing consumed on the table: no part
+    batch = [{"TableName": "a", "CapacityUnits": 1.0}, {"TableName": "b", "CapacityUnits": 2.0}]
+    assert list(capacity_parts("BatchGetItem", {}, batch)) == [("a", "", 1.0, 0.0), ("b", "", 2.0, 0.0)]
+    both = {"TableName": "t", "CapacityUnits": 3.0, "Table": {"CapacityUnits": 3.0, "ReadCapacityUnits": 1.0, "WriteCapacityUnits": 2.0}}
+    assert list(capacity_parts("TransactWriteItems", {}, both)) == [("t", "", 1.0, 2.0)]
+    assert list(capacity_parts("GetItem", {}, None)) == []
+
+
+def test_partiql_reads_are_selects():
+    assert is_read("ExecuteStatement", {"Statement": "  select * from t"})
+    assert not is_read("ExecuteStatement", {"Statement": 'INSERT INTO "t" VALUE {}'})
+    assert is_read("Scan", {}) and not is_read("UpdateItem", {})
+
+
+# ---- recorder, wire, files ----------------------------------------------------------------
+
+
+def recorder_at(second: float) -> Recorder:
+    return Recorder(clock=lambda: second)
+
+
+def test_attempts_throttles_and_capacity_are_counted_per_attempt():
+    recorder = recorder_at(100.7)
+    body = {"TableName": "t", "Key": {}}
+    ok = {"Item": {}, "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.5}}}
+    recorder.on_attempt("GetItem", body, THROTTLE, 400)
+    recorder.on_attempt("GetItem", body, THROTTLE, 400)
+    recorder.on_attempt("GetItem", body, ok, 200)
+    recorder.on_attempt("GetItem", body, {"Error": {"Code": "ReadTimeoutError", "Message": ""}}, None)
+    recorder.on_attempt("GetItem", body, {"Error": {"Code": "InternalServerError"}}, 500)
+    tally = recorder.tally
+    assert tally.attempts.rows() == [["GetItem", "t", "", 5, 2, 2]]
+    assert tally.throttles.rows() == [[100, "GetItem", "t", "", "TableReadProvisionedThroughputExceeded", 2]]
+    assert tally.capacity.rows() == [[100, "t", "", 0.5, 0.0]]
+
+
+def test_requests_count_throttled_apart_from_other_failures():
+    recorder = Recorder()
+    recorder.on_request("GetItem", "get", 3.0, exception=None, context={"retry_attempts": 2})
+    recorder.on_request("GetItem", "get", 9.0, exception=ThrottledError("ProvisionedThroughputExceededException", ""), context={"retry_attempts": 2})
+    recorder.on_request("GetItem", "get", 1.0, exception=ConditionalCheckError("ConditionalCheckFailedException", ""), context={})
+    recorder.on_request("GetItem", "get", 1.0, response_length=0, response=None, exception=None, context=None)
+    assert recorder.tally.requests.rows() == [["GetItem", "get", 4, 1, 1, 4]]
+    assert latency_row(recorder.tally.latency)["count"] == 4
+
+
+def test_workers_send_deltas_that_survive_msgpack_and_merge_without_double_counting():
+    """What locust_hooks.attach_delta does on each worker report (that module imports Locust, which
+    monkey-patches the test process, so the end-to-end master test covers the hook itself)."""
+    worker, master = Recorder(clock=lambda: 5.0), Recorder()
+    for round_number in range(3):
+        worker.on_request("GetItem", "get", 10.0 + round_number)
+        worker.on_attempt("GetItem", {"TableName": "t"}, THROTTLE, 400)
+        master.add_wire(msgpack.unpackb(msgpack.packb(worker.take().to_wire()), raw=False))
+    assert not worker.take()  # nothing new: nothing to send
+    assert master.tally.requests.rows() == [["GetItem", "get", 3, 0, 0, 0]]
+    assert master.tally.attempts.rows() == [["GetItem", "t", "", 3, 3, 0]]
+    assert master.tally.throttles.rows()[0][-1] == 3
+    assert latency_row(master.tally.latency)["count"] == 3
+
+
+def test_clear_forgets_everything():
+    recorder = Recorder()
+    recorder.on_request("GetItem", "get", 1.0)
+    recorder.clear()
+    assert not recorder.tally
+
+
+def test_every_file_is_written_with_the_contract_columns(tmp_path):
+    recorder = Recorder(clock=lambda: 7.0)
+    recorder.on_request("GetItem", "get", 1.0)
+    recorder.on_attempt("GetItem", {"TableName": "t"}, {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.1}}, 200)
+    recorder.on_attempt("GetItem", {"TableName": "t"}, {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.2}}, 200)
+    write_metrics_files(tmp_path, recorder.tally, {"scenario": "s"})
+    expected = {
+        results_files.HARNESS_LATENCY: results_files.LATENCY_COLUMNS,
+        results_files.HARNESS_HISTOGRAMS: results_files.HISTOGRAM_COLUMNS,
+        results_files.HARNESS_ATTEMPTS: results_files.ATTEMPT_COLUMNS,
+        results_files.HARNESS_REQUESTS: results_files.REQUEST_COLUMNS,
+        results_files.HARNESS_THROTTLES: results_files.THROTTLE_COLUMNS,
+        results_files.HARNESS_CAPACITY: results_files.CAPACITY_COLUMNS,
+    }
+    for name, columns in expected.items():
+        with open(tmp_path / name, newline="") as handle:
+            assert next(csv.reader(handle)) == columns, name
+    with open(tmp_path / results_files.HARNESS_CAPACITY, newline="") as handle:
+        assert list(csv.DictReader(handle))[0]["read_units"] == "0.3"  # not 0.30000000000000004
+    assert json.loads((tmp_path / results_files.HARNESS_RUN).read_text()) == {"scenario": "s"}
+
+
+def test_empty_tally_is_falsy():
+    assert not Tally()
+
+
+def test_run_info_describes_the_run_without_credentials():
+    scenario = load_scenario(SCENARIOS / "quickstart.yaml")
+    info = run_info(scenario, Connection("us-east-1", "http://user:secret@127.0.0.1:8000"), 10.0, 20.5, workers=2)
+    assert "secret" not in json.dumps(info)
+    assert info["target"] == {"kind": "local", "region": "us-east-1", "endpoint_url": "http://127.0.0.1:8000"}
+    assert (info["scenario"], info["start_time"], info["end_time"], info["workers"]) == ("quickstart", 10.0, 20.5, 2)
+    assert info["retries"] == {"mode": "standard", "max_attempts": 3}
+    tlog = next(table for table in info["tables"] if table["name"] == "tlog_scan")
+    assert tlog == {"name": "tlog_scan", "billing_mode": "PROVISIONED", "capacity": {"read": 5000, "write": 5000}, "gsis": [{"name": "GSI_1", "capacity": {"read": 3000, "write": 5000}}]}
+    assert info["versions"]["harness"] and info["versions"]["locust"]
