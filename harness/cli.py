@@ -101,7 +101,7 @@ def _workers(ctx, param, value):
 @ALLOW_AWS
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True, help="Where run folders are written.")
 @click.option("--locustfile", type=click.Path(exists=True, path_type=Path), help="Run another locustfile (default: locustfiles/scenario.py).")
-@click.option("--workers", callback=_workers, help="Run a local master and this many worker processes ('auto': one per core).")
+@click.option("--workers", is_flag=False, flag_value="auto", callback=_workers, help="Run a local master and this many worker processes (alone or 'auto': one per core).")
 @click.option("--master", is_flag=True, help="Run only the master; workers on other machines join with --worker.")
 @click.option("--expect-workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --master: workers to wait for before a headless start.")
 @click.option("--worker", is_flag=True, help="Run only a worker of the master at --master-host (no tables, no files).")

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gevent
+from botocore.exceptions import BotoCoreError, ClientError
 from locust.runners import MasterRunner, WorkerRunner
 
+from harness import aws_guard
 from harness.client import Connection, shared_client
 from harness.datasets import ring
 from harness.durations import parse_duration
@@ -23,6 +25,7 @@ from harness.errors import HarnessError
 from harness.final_stats import write_final_stats
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.partition import Partition, install as install_partition
+from harness.redact import redact
 from harness.results_files import HARNESS_WORKERS
 from harness.worker_health import WorkerHealth
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
@@ -83,6 +86,9 @@ def prepare(environment, runner, user_classes) -> Target | None:
     is_worker = isinstance(runner, WorkerRunner)
     target = open_target(scenario, endpoint_url=options.endpoint_url or None, allow_aws=options.allow_aws)
     if not (is_worker or options.skip_setup):
+        # plain `locust -f`: the real-AWS plan ddb-harness prints before a run (nothing for local targets)
+        for line in aws_guard.review(scenario, options.endpoint_url or None, options.allow_aws, None, options.run_time or scenario.load.run_time):
+            log.info("%s", line)
         setup(scenario, target)
     for user_class in user_classes:
         user_class.configure(scenario)
@@ -134,6 +140,9 @@ def register(events, user_classes) -> None:
         except HarnessError as exc:
             log.error("%s", exc)
             sys.exit(exc.exit_code)
+        except (BotoCoreError, ClientError) as exc:  # e.g. AWS refusing setup: one scrubbed line, no traceback
+            log.error("%s", redact(str(exc)))
+            sys.exit(1)
         environment.events.quit.add_listener(lambda **__: target.close())
         # Locust starts its --run-time timer right after init, from the event loop's cached clock, which has
         # not moved since the loop was created during imports: without this the run ends that much early.

@@ -77,7 +77,8 @@ class RingStub(_Server):
     `throttle_every=k` the last `throttle_run` (default 1) of every k attempts, counted over all
     connections, are answered with HTTP 400 ProvisionedThroughputExceededException carrying
     ThrottlingReasons. `attempts` and `throttles_sent` count answers actually written;
-    `oversleep_ms` lists how much longer than asked each delay slept (the machine's scheduling noise).
+    `held_ms[table]` lists how long each delayed answer was actually held (the delay asked plus the
+    scheduler's oversleep).
     """
 
     def __init__(self, keys: list[str], delays: dict[str, float] | None = None, throttle_every: int = 0, throttle_run: int = 1):
@@ -86,7 +87,7 @@ class RingStub(_Server):
         self.throttle_every = throttle_every
         self.throttle_run = throttle_run
         self.received = 0
-        self.oversleep_ms: list[float] = []
+        self.held_ms: dict[str, list[float]] = {table: [] for table in self.delays}
         self.attempts = 0
         self.throttles_sent = 0
 
@@ -100,7 +101,7 @@ class RingStub(_Server):
         if self.delays.get(table):
             start = time.perf_counter()
             time.sleep(self.delays[table])
-            self.oversleep_ms.append((time.perf_counter() - start - self.delays[table]) * 1000)
+            self.held_ms[table].append((time.perf_counter() - start) * 1000)
         if throttle:
             send_json(handler, 400, self.throttle_body(table))
         elif operation == "GetItem":

@@ -405,3 +405,18 @@ def test_the_plan_says_what_ensure_table_will_do_to_each_table():
         with pytest.raises(aws_guard.TableConflict, match="nothing was created or changed"):
             aws_guard.plan_table(client, on_demand)
         assert {"CreateTable", "UpdateTable", "DeleteTable", "TagResource"}.isdisjoint(stub.attempts)  # the plan only reads
+
+
+def test_plain_locust_against_aws_logs_the_plan_before_setup(tmp_path):
+    """`locust -f` with the harness's locustfile has no --max-cost, but shows the same plan first."""
+    path = scenario_file(tmp_path, {"kind": "local"})
+    with ring_stub() as stub:
+        environment = aws_proxy_env(stub, AWS_ACCESS_KEY_ID="AKIDGUARDTEST", AWS_SECRET_ACCESS_KEY="guard-test-secret")
+        command = [sys.executable, "-m", "locust", "-f", str(REPO / "locustfiles" / "roundtrip.py"), "--scenario", str(path),
+                   "--endpoint-url", AWS_URL, "--allow-aws", "--headless", "-t", "2s"]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "AWS plan: real Amazon DynamoDB, requests cost money (opted in with --allow-aws)" in done.stderr
+    assert f"table {RING}: reuse; on-demand (no capacity set)" in done.stderr
+    assert "guard-test-secret" not in done.stderr + done.stdout
+    assert stub.attempts["GetItem"] > 0

@@ -37,3 +37,19 @@ def test_teardown_refuses_the_embedded_target():
     result = CliRunner().invoke(main, ["teardown", str(REPO / "scenarios" / "roundtrip.yaml")])
     assert result.exit_code == 1
     assert "--endpoint-url" in result.output
+
+
+def test_workers_alone_means_one_per_core_and_a_bad_count_is_refused(monkeypatch, tmp_path):
+    import os
+
+    from harness import runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda path, spec, options: (seen.append(options.workers), (0, tmp_path))[1])
+    scenario = str(REPO / "scenarios" / "roundtrip.yaml")
+    for flags in (["--workers"], ["--workers", "auto"], ["--workers", "3"], []):
+        result = CliRunner().invoke(main, ["run", scenario, *flags, "-t", "5s"])
+        assert result.exit_code == 0, (flags, result.output)
+    assert seen == [os.cpu_count(), os.cpu_count(), 3, 0]
+    refused = CliRunner().invoke(main, ["run", scenario, "--workers", "0"])
+    assert refused.exit_code == 2 and "expected a number of worker processes" in refused.output

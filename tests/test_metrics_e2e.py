@@ -61,20 +61,20 @@ def nearest_rank(values: list[float], percentile: float) -> float:
     return ordered[max(math.ceil(percentile * len(ordered) / 100 - 1e-9), 1) - 1]
 
 
-DELAY_MS = 25.0
+DELAYS_MS = {"slow": 30.0, "base": 5.0}
 
 
 @pytest.fixture(scope="module")
 def delay_run(tmp_path_factory):
-    """One run of one user walking two rings on the stub: `slow` answers after 25 ms, `fast` at once.
+    """One run of one user walking two rings on the stub: `slow` answers after 30 ms, `base` after 5 ms.
 
     Returns the run folder, the stub and every raw response time Locust received (a test listener
     in tests/locustfiles/roundtrip_raw_times.py dumps them).
     """
     run_dir = tmp_path_factory.mktemp("delay-run")
     raw_file = run_dir / "raw_times.json"
-    with RingStub(ring_keys(RING_SIZE, 0), delays={"slow": DELAY_MS / 1000}) as stub:
-        scenario = ring_scenario(run_dir, ["slow", "fast"], stub.url, users=1)
+    with RingStub(ring_keys(RING_SIZE, 0), delays={name: ms / 1000 for name, ms in DELAYS_MS.items()}) as stub:
+        scenario = ring_scenario(run_dir, list(DELAYS_MS), stub.url, users=1)
         done = run_locust(scenario, stub.url, run_dir / "locust", locustfile=RAW_TIMES_LOCUSTFILE, env={**os.environ, "RAW_TIMES_FILE": str(raw_file)})
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir, stub, json.loads(raw_file.read_text())
@@ -88,40 +88,37 @@ def latency_ms(run_dir: Path, name: str) -> dict[str, float]:
 
 def test_hdr_percentiles_are_the_exact_percentiles_of_every_response_time(delay_run):
     """Each HDR percentile equals the exact nearest-rank percentile of the raw times to HdrHistogram's
-    precision (3 significant digits), where Locust's CSV rounds to whole milliseconds; the 25 ms
-    delay is a hard floor under every slow request."""
+    precision (3 significant digits), where Locust's CSV rounds to whole milliseconds; each table's
+    delay is a hard floor under its requests."""
     run_dir, stub, raw = delay_run
-    for name in ("slow", "fast"):
+    for name in DELAYS_MS:
         row = latency_ms(run_dir, name)
         times = [response_time for request_type, step, response_time in raw if (request_type, step) == ("GetItem", name)]
         assert int(row["count"]) == len(times) == locust_count(run_dir, "GetItem", name)
         for column, percentile in (("p50_ms", 50), ("p90_ms", 90), ("p95_ms", 95), ("p99_ms", 99), ("max_ms", 100)):
             exact = nearest_rank(times, percentile)
             assert exact - 0.001 <= row[column] <= exact * (1 + 1 / 1024) + 0.001, (name, column, exact, row[column])
-    assert latency_ms(run_dir, "slow")["min_ms"] >= DELAY_MS
+        assert row["min_ms"] >= DELAYS_MS[name]
     attempts = rows_by_key(run_dir / "harness_attempts.csv", "operation", "table", "index")
     assert int(attempts[("GetItem", "slow", "")]["attempts"]) == locust_count(run_dir, "GetItem", "slow")
-    assert int(attempts[("GetItem", "slow", "")]["attempts"]) + int(attempts[("GetItem", "fast", "")]["attempts"]) == stub.attempts
+    assert int(attempts[("GetItem", "slow", "")]["attempts"]) + int(attempts[("GetItem", "base", "")]["attempts"]) == stub.attempts
 
 
-def test_percentiles_within_a_millisecond_of_a_fixed_server_delay(delay_run):
-    """slow's p50 and p90 minus fast's are 25 ms within 1 ms.
+def test_median_lands_within_a_millisecond_of_the_server_delay(delay_run):
+    """slow's p50 minus base's is the extra delay the stub held slow's answers, within 1 ms.
 
-    What the harness measures is the server's delay plus the client's own time: boto3 costs
-    1.1-1.3 ms of CPU per call on this machine (DESIGN.md), so slow's absolute percentiles sit above
-    26 ms even on a quiet machine; the fast twin of the same run carries the same client time, and
-    the difference cancels it. A 1 ms bound also needs a quiet machine: when other processes load
-    the 2 cores, wake-ups come late by several ms. The stub measures that noise on its own 25 ms
-    sleeps; when their p90 overshoot exceeds 0.3 ms the bound is not checked (skipped, saying so),
-    and the exactness test above still holds.
+    What the harness measures is the server's delay plus the client's own time: its CPU per call
+    and, since both tables' answers are delayed, the same wake-up after an idle wait. The base
+    table of the same run carries that client time, and the difference cancels it. The stub times
+    its own sleeps, so the scheduler's oversleep on the server side counts as delay, not as error.
+    Measured with both cores loaded, the median is off by 0.03-0.15 ms. Tail percentiles are not
+    compared: differences of p90s pair different requests, and under load a late wake-up moves
+    one table's p90 by 1-2 ms; that every percentile is exact is the test above.
     """
     run_dir, stub, _ = delay_run
-    noise_ms = nearest_rank(stub.oversleep_ms, 90)
-    if noise_ms > 0.3:
-        pytest.skip(f"machine too busy for a 1 ms bound: the stub's 25 ms sleeps overslept by {noise_ms:.2f} ms at p90")
-    slow, fast = latency_ms(run_dir, "slow"), latency_ms(run_dir, "fast")
-    for column in ("p50_ms", "p90_ms"):
-        assert abs(slow[column] - fast[column] - DELAY_MS) <= 1.0, (column, slow, fast)
+    slow, base = latency_ms(run_dir, "slow"), latency_ms(run_dir, "base")
+    extra_delay_ms = nearest_rank(stub.held_ms["slow"], 50) - nearest_rank(stub.held_ms["base"], 50)
+    assert abs(slow["p50_ms"] - base["p50_ms"] - extra_delay_ms) <= 1.0, (extra_delay_ms, slow, base)
 
 
 THROTTLE_CASES = {
