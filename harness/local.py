@@ -196,14 +196,26 @@ def start_local(log_dir: Path | None = None, allow_fetch: bool = True) -> LocalS
     return _start_moto(log_dir, reason)
 
 
-def _start_dynamodb_local(java: str, jar: Path, log_dir: Path) -> LocalServer:
-    port = free_port()
+def start_dynamodb_local(log_dir: Path, port: int | None = None, db_path: Path | None = None) -> LocalServer:
+    """Start the installed DynamoDB Local on `port` (default: a free one), in memory or with its
+    SQLite file in `db_path` (data then survives a restart). HarnessError when Java or the jar is missing."""
+    java = java_command()
+    jar = installed_jar()
+    if java is None or jar is None:
+        raise HarnessError("DynamoDB Local needs Java 17+ and its jar (run: ddb-harness local install)")
+    Path(log_dir).mkdir(parents=True, exist_ok=True)
+    return _start_dynamodb_local(java, jar, Path(log_dir), port, db_path)
+
+
+def _start_dynamodb_local(java: str, jar: Path, log_dir: Path, port: int | None = None, db_path: Path | None = None) -> LocalServer:
+    port = port or free_port()
+    storage = ["-dbPath", str(db_path)] if db_path else ["-inMemory"]
     command = [
         java,
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),
-        "-inMemory",
+        *storage,
         "-sharedDb",  # every region and credential sees the same tables
         "-disableTelemetry",
         "-port",
