@@ -200,8 +200,9 @@ def test_web_ui_prefills_the_form_and_shows_the_dynamodb_tab(web_run, browser):
     assert {resource(row) for row in rows} == declared  # one row per table and GSI of the scenario, nothing else
 
     click_button(browser, "Stop")
-    until(wait, lambda driver: status_of(driver) in ("STOPPING", "STOPPED"), "the page to show the run stopping", url)
-    # The page polls only while it believes the run is going, so it may stay at STOPPING: ask Locust itself.
+    # Locust's stop() passes through "cleanup" (users being stopped) before "stopping"/"stopped".
+    until(wait, lambda driver: status_of(driver) in ("CLEANUP", "STOPPING", "STOPPED"), "the page to show the run stopping", url)
+    # The page polls only while it believes the run is going, so it may stay at CLEANUP or STOPPING: ask Locust itself.
     until(wait, lambda _: runner_state(url) == "stopped", "Locust to report the run stopped", url)
     family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
     assert any("locust" in " ".join(member.cmdline()) for member in family[1:])
