@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,19 @@ from harness.scenario import ClientSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
-WORKSHOP_DATA = REPO.parent / "shared" / "data" / "workshop"
+
+
+def _workshop_data() -> Path:
+    """The DynamoDB workshop's CSV files (Apache-2.0), which some tests read: `$DDB_HARNESS_WORKSHOP_DATA`,
+    else `shared/data/workshop` beside the checkout, else at /work/shared/data/workshop (so a clone in
+    a temporary folder finds it too). Absent, the tests that read it fail with a missing-file error."""
+    if "DDB_HARNESS_WORKSHOP_DATA" in os.environ:
+        return Path(os.environ["DDB_HARNESS_WORKSHOP_DATA"])
+    candidates = [REPO.parent / "shared" / "data" / "workshop", Path("/work/shared/data/workshop")]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+WORKSHOP_DATA = _workshop_data()
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,13 @@ import itertools
 import random
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from conftest import WORKSHOP_DATA
 from harness import datasets
 from harness.datasets import logfile, orders, ring
 
-WORKSHOP_DATA = Path("/work/shared/data/workshop")
 SMALL_LOG = WORKSHOP_DATA / "logfile_small1.csv"
 
 ORDER_PK = re.compile(r"^ACCOUNT#ACCOUNT(\d+)#CUSTOMER#CUSTOMER(\d+)$")
