@@ -17,7 +17,7 @@ from harness import aws_guard, local, runner, tables
 from harness.client import make_client
 from harness.durations import parse_duration
 from harness.errors import HarnessError
-from harness.redact import redact
+from harness.redact import aws_error_line
 from harness.scenario import load_scenario
 from harness.session import open_target, setup as setup_tables
 from harness.summary import read_stats, summary_lines
@@ -51,10 +51,8 @@ def one_line_errors():
         yield
     except HarnessError as exc:
         raise CommandError(exc) from None
-    except ClientError as exc:  # an AWS answer nothing else handled (credentials, permissions): one line, scrubbed
-        raise click.ClickException(redact(f"{exc}".splitlines()[0])) from None
-    except BotoCoreError as exc:
-        raise click.ClickException(redact(f"{type(exc).__name__}: {exc}")) from None
+    except (ClientError, BotoCoreError) as exc:  # an AWS answer nothing else handled (credentials, permissions)
+        raise click.ClickException(aws_error_line(exc)) from None
 
 
 def show(lines: list[str]) -> None:

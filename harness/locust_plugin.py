@@ -25,7 +25,7 @@ from harness.errors import HarnessError
 from harness.final_stats import write_final_stats
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.partition import Partition, install as install_partition
-from harness.redact import redact
+from harness.redact import aws_error_line
 from harness.results_files import HARNESS_WORKERS
 from harness.worker_health import WorkerHealth
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
@@ -141,7 +141,7 @@ def register(events, user_classes) -> None:
             log.error("%s", exc)
             sys.exit(exc.exit_code)
         except (BotoCoreError, ClientError) as exc:  # e.g. AWS refusing setup: one scrubbed line, no traceback
-            log.error("%s", redact(str(exc)))
+            log.error("%s", aws_error_line(exc))
             sys.exit(1)
         environment.events.quit.add_listener(lambda **__: target.close())
         # Locust starts its --run-time timer right after init, from the event loop's cached clock, which has

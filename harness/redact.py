@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 
+from botocore.exceptions import ClientError
+
 REDACTED = "<redacted>"
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 MIN_SECRET_LENGTH = 8  # shorter values (DynamoDB Local's dummy "local") would scrub ordinary words
@@ -34,3 +36,11 @@ def redact(text: str) -> str:
     for pattern in PATTERNS:
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text
+
+
+def aws_error_line(exc: Exception) -> str:
+    """One scrubbed line for an AWS error nothing else handled: a ClientError's first line, else the
+    botocore error's type and text."""
+    if isinstance(exc, ClientError):
+        return redact(f"{exc}".splitlines()[0])
+    return redact(f"{type(exc).__name__}: {exc}")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from harness.results_files import HARNESS_LATENCY
-
-STATS_FILE = "locust_stats.csv"
+from harness.results_files import HARNESS_LATENCY, LOCUST_STATS
 
 
 def _rows(path: Path) -> list[dict]:
@@ -25,7 +23,7 @@ def read_stats(run_dir: Path) -> list[dict]:
     """
     exact = {(row["type"], row["name"]): row for row in _rows(Path(run_dir) / HARNESS_LATENCY)}
     rows = []
-    for row in _rows(Path(run_dir) / STATS_FILE):
+    for row in _rows(Path(run_dir) / LOCUST_STATS):
         latency = exact.get((row["Type"], row["Name"]))
         if latency:
             row = {**row, "50%": f"{float(latency['p50_ms']):.1f}", "99%": f"{float(latency['p99_ms']):.1f}", "source": "exact"}

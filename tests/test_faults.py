@@ -102,7 +102,7 @@ def test_dynamodb_local_killed_mid_run_then_restarted(table_name, tmp_path):
     database = tmp_path / "database"
     database.mkdir()
     server = start_dynamodb_local(tmp_path / "server-1", db_path=database)
-    port = int(urlparse(server.endpoint).port)
+    port = urlparse(server.endpoint).port
     results = tmp_path / "results"
     process = start_run(ring_scenario(tmp_path, table_name, run_time="20s"), server.endpoint, results)
     restarted = None
