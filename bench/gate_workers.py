@@ -1,6 +1,6 @@
-"""Does the capacity gate limit a 2-worker run? `ddb-harness run --workers 2`, through the gate vs straight to DynamoDB Local.
+"""Does the capacity gate limit a 2-worker run? `ddb-harness run --workers 2` with leases, through the gate's process, and straight to DynamoDB Local.
 
-    .venv/bin/python -m bench.gate_workers                  # 3 run pairs of 18 s, ~4 min
+    .venv/bin/python -m bench.gate_workers                  # 3 rounds of 3 runs of 18 s, ~6 min
     .venv/bin/python -m bench.gate_workers --runs 5 --workers 2 --users 32
 
 One DynamoDB Local for the session (warmed by an unmeasured run, for the JVM's JIT) with one
@@ -8,9 +8,12 @@ capacity gate in front of it (`harness.gate.start_gate`, as `capacity: emulate` 
 workload is the ring walk of `scenarios/roundtrip.yaml` (GetItem after GetItem, no wait, fast
 path) with its table made PROVISIONED at 40,000 RCU, so the gate meters every request (buckets,
 per-partition limits, ConsumedCapacity) but never refuses one. Each run is the real command
-line, `ddb-harness run SCENARIO --workers N`, with the gate's or DynamoDB Local's endpoint as
-target; which goes first alternates between pairs, the gated/direct ratio is taken within each
-pair, and every number is the median over pairs. req/s is the Aggregated row of the run's
+line, `ddb-harness run SCENARIO --workers N`, in three modes: `leases` (the gate's endpoint
+with `--capacity-gate`, as the embedded target runs: each Locust process decides its requests
+with tokens leased from the gate, harness.gate.leases), `proxy` (the gate's endpoint alone:
+every request passes through the gate's process) and `direct` (DynamoDB Local's endpoint, no
+emulation). The order rotates between rounds, the ratios to `direct` are taken within each
+round, and every number is the median over rounds. req/s is the Aggregated row of the run's
 `locust_stats.csv`. Nothing is pinned: the master, the workers, the gate and DynamoDB Local
 share the machine, so the gate's CPU is taken from the others.
 """
@@ -33,7 +36,8 @@ from bench.run import REPO, RESULTS, machine
 from bench.workers_scaling import SCENARIO, local_server, prepare, run_once
 from harness.gate import start_gate
 
-MODES = ("gate", "direct")
+MODES = ("leases", "proxy", "direct")
+EXTRA = {"leases": ("--capacity-gate",), "proxy": (), "direct": ()}
 
 
 def ring_scenario(folder: Path, mode: str, url: str) -> Path:
@@ -48,7 +52,7 @@ def ring_scenario(folder: Path, mode: str, url: str) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="run pairs (one gated and one direct run each)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds (one run of each mode each)")
     parser.add_argument("--run-time", default="18s")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--users", type=int, default=32, help="users in total, split between the workers")
@@ -60,43 +64,46 @@ def main() -> None:
         gate = start_gate(local_url, 300.0, folder)
         try:
             gate_process = psutil.Process(gate.process.pid)
-            scenarios = {"gate": ring_scenario(folder, "gate", gate.endpoint), "direct": ring_scenario(folder, "direct", local_url)}
+            urls = {"leases": gate.endpoint, "proxy": gate.endpoint, "direct": local_url}
+            scenarios = {mode: ring_scenario(folder, mode, url) for mode, url in urls.items()}
             prepare(scenarios["direct"])
             for mode in MODES:  # warm-up, unmeasured
-                run_once(scenarios[mode], args.workers, args.users, "8s", local_pid, folder)
-            for pair in range(args.runs):
-                for mode in MODES if pair % 2 == 0 else tuple(reversed(MODES)):
+                run_once(scenarios[mode], args.workers, args.users, "8s", local_pid, folder, EXTRA[mode])
+            for round_ in range(args.runs):
+                order = MODES[round_ % len(MODES) :] + MODES[: round_ % len(MODES)]
+                for mode in order:
                     gate_before = sum(gate_process.cpu_times()[:2])
-                    result = run_once(scenarios[mode], args.workers, args.users, args.run_time, local_pid, folder)
+                    result = run_once(scenarios[mode], args.workers, args.users, args.run_time, local_pid, folder, EXTRA[mode])
                     gate_cpu = sum(gate_process.cpu_times()[:2]) - gate_before
-                    result.update(mode=mode, pair=pair, gate_cpu_us_per_req=round(gate_cpu / result["requests"] * 1e6, 1) if mode == "gate" and result["requests"] else None)
+                    per_request = round(gate_cpu / result["requests"] * 1e6, 1) if result["requests"] else None
+                    result.update(mode=mode, round=round_, gate_cpu_us_per_req=per_request if mode != "direct" else None)
                     runs.append(result)
-                    print(f"[pair {pair + 1}/{args.runs}] {mode:<6}: {result['req_per_s']:8.0f} req/s, {result['failures']} failures, load {result['load_average_1m_before']:.1f}", file=sys.stderr, flush=True)
+                    print(f"[round {round_ + 1}/{args.runs}] {mode:<6}: {result['req_per_s']:8.0f} req/s, {result['failures']} failures, load {result['load_average_1m_before']:.1f}", file=sys.stderr, flush=True)
         finally:
             gate.stop()
-    by_pair: dict[int, dict[str, dict]] = {}
+    by_round: dict[int, dict[str, dict]] = {}
     for run in runs:
-        by_pair.setdefault(run["pair"], {})[run["mode"]] = run
-    ratios = [pair["gate"]["req_per_s"] / pair["direct"]["req_per_s"] for pair in by_pair.values() if pair["direct"]["req_per_s"]]
-    summary = {
-        "req_per_s_gate": statistics.median(run["req_per_s"] for run in runs if run["mode"] == "gate"),
-        "req_per_s_direct": statistics.median(run["req_per_s"] for run in runs if run["mode"] == "direct"),
-        "ratio_gate_direct": statistics.median(ratios),
-        "pair_ratios": [round(ratio, 3) for ratio in ratios],
-        "gate_cpu_us_per_req": statistics.median(run["gate_cpu_us_per_req"] for run in runs if run["mode"] == "gate"),
-        "failures": sum(run["failures"] for run in runs),
-    }
+        by_round.setdefault(run["round"], {})[run["mode"]] = run
+    summary: dict = {"failures": sum(run["failures"] for run in runs)}
+    for mode in MODES:
+        summary[f"req_per_s_{mode}"] = statistics.median(run["req_per_s"] for run in runs if run["mode"] == mode)
+    for mode in ("leases", "proxy"):
+        ratios = [round_[mode]["req_per_s"] / round_["direct"]["req_per_s"] for round_ in by_round.values() if round_["direct"]["req_per_s"]]
+        summary[f"ratio_{mode}_direct"] = statistics.median(ratios)
+        summary[f"round_ratios_{mode}"] = [round(ratio, 3) for ratio in ratios]
+        summary[f"gate_cpu_us_per_req_{mode}"] = statistics.median(run["gate_cpu_us_per_req"] for run in runs if run["mode"] == mode)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"gate-workers-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     info = {"started": started.isoformat(timespec="seconds"), "machine": {**machine(), "load_average_end": os.getloadavg()}, "arguments": vars(args)}
     path.write_text(json.dumps({**info, "summary": summary, "runs": runs}, indent=1))
-    print("| workers | req/s through the gate | req/s direct | gate / direct (median of pairs) | pair ratios | gate CPU µs/req | failures |")
-    print("| ---: | ---: | ---: | ---: | --- | ---: | ---: |")
-    print(
-        f"| {args.workers} | {summary['req_per_s_gate']:,.0f} | {summary['req_per_s_direct']:,.0f} | {summary['ratio_gate_direct']:.2f} | "
-        f"{', '.join(f'{ratio:.2f}' for ratio in ratios)} | {summary['gate_cpu_us_per_req']:,.0f} | {summary['failures']} |"
-    )
-    print(f"\nmedians of {args.runs} run pairs; written to {path.relative_to(REPO)}")
+    print("| workers | mode | req/s | / direct (median of rounds) | round ratios | gate process CPU µs/req |")
+    print("| ---: | --- | ---: | ---: | --- | ---: |")
+    for mode in MODES:
+        ratio = f"{summary[f'ratio_{mode}_direct']:.2f}" if mode != "direct" else "1"
+        rounds = ", ".join(f"{value:.2f}" for value in summary.get(f"round_ratios_{mode}", []))
+        cpu = summary.get(f"gate_cpu_us_per_req_{mode}")
+        print(f"| {args.workers} | {mode} | {summary[f'req_per_s_{mode}']:,.0f} | {ratio} | {rounds} | {'' if cpu is None else f'{cpu:,.0f}'} |")
+    print(f"\nmedians of {args.runs} rounds, {summary['failures']} failures; written to {path.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -112,12 +112,12 @@ def aggregated_row(stats_csv: Path) -> dict:
         return next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
 
 
-def run_once(scenario: Path, workers: int, users: int, run_time: str, server_pid: int, folder: Path) -> dict:
-    """One headless `ddb-harness run --workers N`; the Aggregated row's numbers and the server's CPU."""
+def run_once(scenario: Path, workers: int, users: int, run_time: str, server_pid: int, folder: Path, extra: tuple[str, ...] = ()) -> dict:
+    """One headless `ddb-harness run --workers N` (plus `extra` options); the Aggregated row's numbers and the server's CPU."""
     results = folder / f"results-{time.time_ns()}"
     command = [
         sys.executable, "-m", "harness.cli", "run", str(scenario), "--workers", str(workers),
-        "-u", str(users), "-r", str(users), "-t", run_time, "--results-dir", str(results),
+        "-u", str(users), "-r", str(users), "-t", run_time, "--results-dir", str(results), *extra,
     ]  # fmt: skip
     server = psutil.Process(server_pid)
     load_average = os.getloadavg()[0]

@@ -17,6 +17,7 @@ from harness import aws_guard, local, runner, tables
 from harness.client import make_client
 from harness.durations import parse_duration
 from harness.errors import HarnessError
+from harness.gate import require_gate
 from harness.redact import aws_error_line
 from harness.scenario import load_scenario
 from harness.session import open_target, setup as setup_tables
@@ -96,6 +97,7 @@ def _workers(ctx, param, value):
 @click.option("-r", "--spawn-rate", type=click.FloatRange(min=0, min_open=True), help="Users started per second.")
 @click.option("-t", "--run-time", callback=_check_run_time, help="Run time such as 30s, 5m, 1h30m.")
 @ENDPOINT
+@click.option("--capacity-gate", is_flag=True, help="The --endpoint-url is a capacity gate (python -m harness.gate): lease its tokens, send requests straight to its DynamoDB.")
 @ALLOW_AWS
 @click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True, help="Where run folders are written.")
 @click.option("--locustfile", type=click.Path(exists=True, path_type=Path), help="Run another locustfile (default: locustfiles/scenario.py).")
@@ -107,7 +109,7 @@ def _workers(ctx, param, value):
 @click.option("--master-port", type=click.IntRange(1, 65535), default=5557, show_default=True, help="The master's port for workers.")
 @MAX_COST
 @click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
-def run(scenario, web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, workers, master, expect_workers, worker, master_host, master_port, max_cost, locust_args):
+def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate, allow_aws, results_dir, locustfile, workers, master, expect_workers, worker, master_host, master_port, max_cost, locust_args):
     """Run SCENARIO: start the target, prepare tables and data, run Locust, write results/<scenario>-<UTC>/.
 
     Arguments after `--` go to Locust unchanged. The report (report.md, report.html, summary.json,
@@ -118,11 +120,16 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, allow_aws, res
         raise click.UsageError("choose one of --workers, --master and --worker")
     with one_line_errors():
         spec = load_scenario(scenario)
+        if capacity_gate and not endpoint_url and spec.target.kind != "endpoint":
+            raise click.UsageError("--capacity-gate needs the gate's address: --endpoint-url or an endpoint target (the embedded target's gate is used this way already)")
+        if capacity_gate:
+            require_gate(endpoint_url or spec.target.url)  # before anything is created
         if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.aws_guard)
             show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_time, web=web))
         options = runner.RunOptions(
             web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),
             workers=workers, master=master, expect_workers=expect_workers, worker=worker, master_host=master_host, master_port=master_port,
+            capacity_gate=capacity_gate,
         )  # fmt: skip
         if worker:
             sys.exit(runner.run_worker(scenario, spec, options))

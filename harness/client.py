@@ -27,6 +27,8 @@ class Connection:
     endpoint_url: str | None = None
     local_credentials: bool = True
     profile: str | None = None
+    capacity_gate: bool = False
+    """The endpoint is a capacity gate (harness.gate): Locust users decide in-process with leased tokens."""
 
 
 def client_config(settings: ClientSettings, pool: int = DEFAULT_POOL) -> Config:
@@ -84,9 +86,20 @@ def fast_client(boto_client, session, connection: Connection, settings: ClientSe
     )  # fmt: skip
 
 
-def shared_client(connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL):
-    """The process's client for this connection and settings, created on first use."""
-    key = (connection, settings, pool)
+def shared_client(connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL, leases: bool = False):
+    """The process's client for this connection and settings, created on first use.
+
+    `leases` (Locust processes only: gevent): behind a capacity gate, the client's requests are
+    decided in this process with tokens leased from the gate and sent straight to DynamoDB
+    Local (harness.gate.in_process), instead of each passing through the gate's process.
+    """
+    leases = leases and connection.capacity_gate
+    key = (connection, settings, pool, leases)
     if key not in _clients:
-        _clients[key] = make_client(connection, settings, pool)
+        client = make_client(connection, settings, pool)
+        if leases:
+            from harness.gate.in_process import gated_client
+
+            client = gated_client(client, connection.endpoint_url)
+        _clients[key] = client
     return _clients[key]

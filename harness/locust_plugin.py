@@ -10,12 +10,14 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gevent
 from botocore.exceptions import BotoCoreError, ClientError
-from locust.runners import MasterRunner, WorkerRunner
+from locust.rpc import Message
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from harness import aws_guard
 from harness.client import Connection, shared_client
@@ -34,6 +36,9 @@ from harness.web_tab import install as install_web_tab
 
 log = logging.getLogger(__name__)
 
+WORKER_QUIT_GRACE_SECONDS = 10.0
+"""At the end of a distributed run, how long past stop_timeout the master waits for workers' final reports."""
+
 
 @dataclass
 class RunContext:
@@ -49,8 +54,9 @@ class RunContext:
     """Users this process has started: each user's ordinal within the process."""
 
     def client(self):
-        """The process's one DynamoDB client (harness.client's cache): every User and the metrics share it."""
-        return shared_client(self.connection, self.scenario.client, pool=self.pool_size)
+        """The process's one DynamoDB client (harness.client's cache): every User and the metrics share it.
+        Behind a capacity gate, it decides requests here with leased tokens (harness.gate.in_process)."""
+        return shared_client(self.connection, self.scenario.client, pool=self.pool_size, leases=True)
 
     def next_user_ordinal(self) -> int:
         """A new user's ordinal within this process (0, 1, 2, ...)."""
@@ -64,6 +70,10 @@ def add_arguments(parser) -> None:
     # env_var: Locust maps LOCUST_* variables only onto options that declare one (containers configure through them).
     group.add_argument("--scenario", default="", env_var="LOCUST_SCENARIO", help="Scenario YAML file (required)")
     group.add_argument("--endpoint-url", default="", env_var="LOCUST_ENDPOINT_URL", help="Send requests to this running DynamoDB endpoint instead of the scenario's target")
+    group.add_argument(
+        "--capacity-gate", action="store_true", default=False, env_var="LOCUST_CAPACITY_GATE",
+        help="The --endpoint-url is a ddb-harness capacity gate: users lease its tokens and send requests straight to its DynamoDB",
+    )  # fmt: skip
     group.add_argument("--skip-setup", action="store_true", default=False, env_var="LOCUST_SKIP_SETUP", help="Tables and data are ready: do not create or load them")
     group.add_argument("--allow-aws", action="store_true", default=False, env_var="LOCUST_ALLOW_AWS", help="Allow a scenario whose target is real AWS")
 
@@ -84,7 +94,7 @@ def prepare(environment, runner, user_classes) -> Target | None:
         raise HarnessError("--scenario is required (a scenario YAML file)")
     scenario = load_scenario(options.scenario)
     is_worker = isinstance(runner, WorkerRunner)
-    target = open_target(scenario, endpoint_url=options.endpoint_url or None, allow_aws=options.allow_aws)
+    target = open_target(scenario, endpoint_url=options.endpoint_url or None, allow_aws=options.allow_aws, capacity_gate=options.capacity_gate)
     if not (is_worker or options.skip_setup):
         # plain `locust -f`: the real-AWS plan ddb-harness prints before a run (nothing for local targets)
         for line in aws_guard.review(scenario, options.endpoint_url or None, options.allow_aws, None, options.run_time or scenario.load.run_time):
@@ -105,7 +115,34 @@ def prepare(environment, runner, user_classes) -> Target | None:
         atexit.register(write_final_stats, environment, options.csv_prefix)
     if isinstance(runner, MasterRunner):
         _watch_workers(environment, runner)
+        _quit_once_workers_have(runner)
+    if target.connection.capacity_gate:
+        from harness.gate.in_process import close_all
+
+        environment.events.quitting.add_listener(lambda **_: close_all())  # leases back, last counts reported
     return target
+
+
+def _quit_once_workers_have(runner) -> None:
+    """Master: quit only once every worker has sent its final report, so its last requests are counted.
+
+    Locust's MasterRunner.quit sends `quit` and waits a fixed 0.5 s for the workers' final
+    reports; a worker still finishing in-flight requests (retries, --stop-timeout) reports later
+    and its last requests were lost. Here the master sends `quit`, then waits until each worker
+    has answered with its own `quit` (after its final report) or stop_timeout + 10 s have passed.
+    """
+    quit_now = runner.quit
+
+    def quit_when_workers_are_done() -> None:
+        runner.stop(send_stop_to_client=False)
+        for client in list(runner.clients.all):
+            runner.server.send_to_client(Message("quit", None, client.id))
+        deadline = time.monotonic() + float(runner.environment.stop_timeout or 0) + WORKER_QUIT_GRACE_SECONDS
+        while time.monotonic() < deadline and any(client.state != STATE_MISSING for client in runner.clients.all):
+            gevent.sleep(0.05)
+        quit_now()
+
+    runner.quit = quit_when_workers_are_done
 
 
 def _watch_workers(environment, runner) -> None:

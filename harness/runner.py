@@ -49,6 +49,8 @@ class RunOptions:
     """Run only a worker role for the master at master_host."""
     master_host: str = "127.0.0.1"
     master_port: int = 5557
+    capacity_gate: bool = False
+    """The endpoint_url is a capacity gate whose tokens the Locust processes lease."""
 
 
 def new_run_dir(results_root: Path, scenario: Scenario) -> Path:
@@ -79,8 +81,7 @@ def locust_command(scenario_path: Path, scenario: Scenario, run_dir: Path, targe
         "--html", str(run_dir / "locust_report.html"),
         "--logfile", str(run_dir / "locust.log"),
     ]  # fmt: skip
-    if target.connection.endpoint_url:
-        command += ["--endpoint-url", target.connection.endpoint_url]
+    command += endpoint_args(target)
     if options.allow_aws:
         command.append("--allow-aws")
     if not options.web:  # with the web UI, the run starts and stops from the browser
@@ -88,12 +89,18 @@ def locust_command(scenario_path: Path, scenario: Scenario, run_dir: Path, targe
     return command + list(options.extra_locust_args)
 
 
+def endpoint_args(target: Target) -> list[str]:
+    """Where a Locust process sends requests, and whether that is a capacity gate to lease tokens from."""
+    if not target.connection.endpoint_url:
+        return []
+    return ["--endpoint-url", target.connection.endpoint_url] + (["--capacity-gate"] if target.connection.capacity_gate else [])
+
+
 def worker_command(scenario_path: Path, target: Target, options: RunOptions, master_host: str, port: int) -> list[str]:
     """The `python -m locust` command line of one worker: no setup, no files of its own."""
     locustfile = options.locustfile or LOCUSTFILES / "scenario.py"
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--scenario", str(scenario_path), "--skip-setup"]
-    if target.connection.endpoint_url:
-        command += ["--endpoint-url", target.connection.endpoint_url]
+    command += endpoint_args(target)
     if options.allow_aws:
         command.append("--allow-aws")
     if options.users:
@@ -105,7 +112,7 @@ def run_worker(scenario_path: Path, scenario: Scenario, options: RunOptions) -> 
     """Run only a worker for a master on another machine (the master prepares tables and data)."""
     if scenario.target.kind == "local" and not options.endpoint_url:
         raise BadInput("a worker on another machine cannot use the master's embedded DynamoDB Local: pass --endpoint-url or use an endpoint/aws target")
-    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws)
+    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, capacity_gate=options.capacity_gate)
     command = worker_command(scenario_path.resolve(), target, options, options.master_host, options.master_port)
     return run_processes(command, [], [])
 
@@ -115,7 +122,7 @@ def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[i
     run_dir = new_run_dir(options.results_root, scenario)
     shutil.copy(scenario_path, run_dir / "scenario.yaml")
     handler = _log_to(run_dir / "harness.log")
-    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, log_dir=run_dir)
+    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, log_dir=run_dir, capacity_gate=options.capacity_gate)
     try:
         outcome = setup(scenario, target)
         for name, what in outcome.items():

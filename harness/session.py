@@ -58,8 +58,13 @@ def capacity_emulated(scenario: Scenario) -> bool:
     return "capacity" in target.model_fields_set or any(table.billing_mode == "PROVISIONED" for table in scenario.tables)
 
 
-def open_target(scenario: Scenario, endpoint_url: str | None = None, allow_aws: bool = False, log_dir: Path | None = None) -> Target:
+def open_target(
+    scenario: Scenario, endpoint_url: str | None = None, allow_aws: bool = False, log_dir: Path | None = None, capacity_gate: bool = False
+) -> Target:
     """Reach the scenario's target: an explicit endpoint, the embedded local server (started here), or AWS.
+
+    `capacity_gate`: the explicit endpoint (or the endpoint target) is a capacity gate (`python -m harness.gate`), whose
+    tokens Locust users lease (harness.gate.in_process); the embedded target's gate always is.
 
     Real AWS (a `kind: aws` target, or an endpoint on an AWS host: harness.aws_guard) needs
     `confirm: true` in the scenario's target or `allow_aws`; BadInput otherwise, before any request.
@@ -69,9 +74,9 @@ def open_target(scenario: Scenario, endpoint_url: str | None = None, allow_aws: 
     if aws is not None:
         return Target(aws)
     if endpoint_url:
-        return Target(Connection(target.region, endpoint_url))
+        return Target(Connection(target.region, endpoint_url, capacity_gate=capacity_gate))
     if target.kind == "endpoint":
-        return Target(Connection(target.region, target.url))
+        return Target(Connection(target.region, target.url, capacity_gate=capacity_gate))
     server = start_local(log_dir=log_dir)
     for warning in server.warnings:
         log.warning(warning)
@@ -82,7 +87,7 @@ def open_target(scenario: Scenario, endpoint_url: str | None = None, allow_aws: 
         except BaseException:
             server.stop()
             raise
-        opened.connection = Connection(target.region, opened.gate.endpoint)
+        opened.connection = Connection(target.region, opened.gate.endpoint, capacity_gate=True)
         note = f"capacity emulation on: requests go through the capacity gate at {opened.gate.endpoint} (burst window {target.burst_seconds:g} s)"
         log.info(note)
         opened.notes.append(note)

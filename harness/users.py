@@ -12,6 +12,7 @@ import time
 from typing import Any, Callable
 
 from locust import User, between, constant, constant_throughput
+from locust.user.task import LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 
 from harness.errors import DynamoDBError, classify
 from harness.ops.result import OpResult
@@ -44,6 +45,19 @@ class DynamoDBUser(User):
         """Per-user randomness for new keys (seeded from the OS, so users never collide)."""
         self.ordinal = self.harness.next_user_ordinal()
         """This user's number within its process; with the partition it places the user in the run."""
+
+    def stop(self, force: bool = False) -> bool:
+        """Stop this user; a waiting one ends when its wait does, never inside a request.
+
+        Locust kills a waiting user at once, but when its wait is ending (wait_time 0 nearly
+        always is) it resumes first and the kill lands in its next request, which the server
+        may have served and nobody counted. Marked stopping instead, Locust's own check after
+        the wait ends it cleanly; a forced stop (and stop_timeout running out) still kills.
+        """
+        if not force and self._state == LOCUST_STATE_WAITING:
+            self._state = LOCUST_STATE_STOPPING
+            return False
+        return super().stop(force)
 
     def _call(self, request_type: str, name: str, operation: Callable[..., OpResult], *args: Any, **kwargs: Any) -> OpResult | None:
         """Run one access pattern with the shared client, time it, fire one request event; None when it failed."""

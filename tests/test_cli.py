@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
@@ -53,3 +54,15 @@ def test_workers_alone_means_one_per_core_and_a_bad_count_is_refused(monkeypatch
     assert seen == [os.cpu_count(), os.cpu_count(), 3, 0]
     refused = CliRunner().invoke(main, ["run", scenario, "--workers", "0"])
     assert refused.exit_code == 2 and "expected a number of worker processes" in refused.output
+
+
+def test_capacity_gate_needs_an_endpoint_that_is_a_gate(monkeypatch, endpoint):
+    from harness import runner
+
+    monkeypatch.setattr(runner, "run", lambda path, spec, options: pytest.fail("must not run"))
+    scenario = str(REPO / "scenarios" / "roundtrip.yaml")
+    alone = CliRunner().invoke(main, ["run", scenario, "--capacity-gate"])
+    assert alone.exit_code == 2 and "--capacity-gate needs the gate's address" in alone.output
+    not_a_gate = CliRunner().invoke(main, ["run", scenario, "--capacity-gate", "--endpoint-url", endpoint])  # DynamoDB Local itself
+    assert not_a_gate.exit_code == 2, not_a_gate.output
+    assert f"{endpoint} is not a reachable capacity gate" in not_a_gate.output

@@ -154,17 +154,20 @@ def gate(endpoint, tmp_path):
     started.stop()
 
 
-def test_every_successful_write_is_in_the_table_and_no_throttled_one(endpoint, client, gate, table_name, tmp_path):
-    """Write-only run through the capacity gate (20 WCU, 1 s of burst) in front of DynamoDB Local:
+@pytest.mark.parametrize("gate_options", [[], ["--capacity-gate", "--workers", "2"]], ids=["through-the-gate", "leases-2-workers"])
+def test_every_successful_write_is_in_the_table_and_no_throttled_one(endpoint, client, gate, table_name, tmp_path, gate_options):
+    """Write-only run with the capacity gate (20 WCU, 1 s of burst) in front of DynamoDB Local:
     most inserts are throttled, some until the SDK gives up. The table then holds exactly the loaded
-    items plus the inserts Locust counted as successful."""
+    items plus the inserts Locust counted as successful. Every request through the gate's process,
+    or (--capacity-gate) two workers deciding their own with leased tokens and reporting their
+    counts to the gate."""
     loaded = 40
     path = orders_scenario(tmp_path, table_name, loaded)
     setup = subprocess.run(HARNESS + ["setup", str(path), "--endpoint-url", endpoint], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert setup.returncode == 0, setup.stderr[-3000:]  # loaded straight into DynamoDB Local, so the gate sees only the run
     assert tables.item_count(client, table_name) == loaded
     results = tmp_path / "results"
-    done = subprocess.run(HARNESS + ["run", str(path), "--endpoint-url", gate.endpoint, "--results-dir", str(results)], capture_output=True, text=True, timeout=180, cwd=REPO)
+    done = subprocess.run(HARNESS + ["run", str(path), "--endpoint-url", gate.endpoint, "--results-dir", str(results), *gate_options], capture_output=True, text=True, timeout=180, cwd=REPO)
     assert done.returncode == 1, done.stderr[-3000:]  # some inserts failed: throttled twice
     run_dir = run_dir_of(results)
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import scenario_data, write_scenario
-from harness import tables
+from harness import runner, tables
 from harness.capacity_schedule import CapacitySchedule
 from harness.client import Connection, make_client
 from harness.datasets import logfile
@@ -255,6 +255,8 @@ def test_the_embedded_target_starts_the_gate_and_stops_it_with_the_server(tmp_pa
     target = open_target(scenario, log_dir=tmp_path)
     try:
         assert target.gate is not None and target.connection.endpoint_url == target.gate.endpoint
+        # Locust processes (standalone or workers) lease tokens from it and go straight to DynamoDB Local
+        assert runner.endpoint_args(target) == ["--endpoint-url", target.gate.endpoint, "--capacity-gate"]
         assert gate_stats(target.gate)["burst_seconds"] == 7
         assert "TableNames" in client_to(target.connection.endpoint_url).list_tables()
     finally:

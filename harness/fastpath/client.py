@@ -67,6 +67,7 @@ class FastDynamoDBClient:
         self._transport_args = (pool_size, connect_timeout, read_timeout, _tls_verify(boto_client))
         self._transports: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._routed = None
         service_model = boto_client.meta.service_model
         self._specs = {name: OperationSpec(service_model.operation_model(name)) for name in FAST_OPERATIONS}
         self._fixed = endpoint_for(fixed_url) if fixed_url else None
@@ -138,6 +139,11 @@ class FastDynamoDBClient:
 
         self._listeners.append(listener)
         observe_attempts(self._boto, listener)
+
+    def route_through(self, transport) -> None:
+        """Send every data-plane request through `transport` (its `send(raw request) -> RawResponse`):
+        the in-process capacity gate (harness.gate.in_process)."""
+        self._routed = transport
 
     def close(self) -> None:
         """Close idle connections."""
@@ -236,6 +242,8 @@ class FastDynamoDBClient:
         return endpoint
 
     def _transport(self, url: str):
+        if self._routed is not None:
+            return self._routed
         transport = self._transports.get(url)
         if transport is None:
             with self._lock:

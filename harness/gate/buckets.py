@@ -224,7 +224,24 @@ class Meter:
             self.peaks.record(units, now)
 
 
-class CapacityModel:
+class Admission:
+    """`admit` and `reserve` on top of a model's `refusals` and `charge` (CapacityModel, and
+    harness.gate.leases.LeasedModel in Locust processes)."""
+
+    def admit(self, demands: list[Demand]) -> list[Throttle]:
+        """Admit the demands together and reserve their units, or refuse them all: the reasons why."""
+        refused = self.refusals(demands)
+        if not refused:
+            self.reserve(demands)
+        return refused
+
+    def reserve(self, demands: list[Demand]) -> None:
+        """Charge the demands' estimated units, without asking (after `refusals` found none)."""
+        for demand in demands:
+            self.charge(demand.table, demand.index, demand.op, demand.units, demand.key)
+
+
+class CapacityModel(Admission):
     """Every table's and GSI's buckets; `admit` before a request, `charge` with its real cost after."""
 
     def __init__(
@@ -245,6 +262,7 @@ class CapacityModel:
         self._limits: dict[str, dict[str | None, Limits]] = {}
         self._meters: dict[tuple[str, str | None, str], Meter] = {}
         self._keys: dict[tuple[str, str | None, str, str], TokenBucket] = {}
+        self._hot: set[tuple[str, str | None, str, str]] = set()
 
     # ---- configuration ------------------------------------------------------------------
 
@@ -273,6 +291,7 @@ class CapacityModel:
             del self._meters[key]
         for key in [key for key in self._keys if key[0] == table]:
             del self._keys[key]
+        self._hot = {hot for hot in self._hot if hot[0] != table}
 
     def knows(self, table: str) -> bool:
         """True when the table's capacity is configured."""
@@ -305,17 +324,8 @@ class CapacityModel:
                     found.append(throttle)
         return found
 
-    def admit(self, demands: list[Demand]) -> list[Throttle]:
-        """Admit the demands together and reserve their units, or refuse them all: the reasons why."""
-        refused = self.refusals(demands)
-        if not refused:
-            self.reserve(demands)
-        return refused
-
-    def reserve(self, demands: list[Demand]) -> None:
-        """Charge the demands' estimated units, without asking (after `refusals` found none)."""
-        for demand in demands:
-            self.charge(demand.table, demand.index, demand.op, demand.units, demand.key)
+    def prefetch(self, demands: list[Demand]) -> None:
+        """Nothing to do here: the buckets are in this process (harness.gate.leases.LeasedModel fetches leases)."""
 
     def charge(self, table: str, index: str | None, op: str, units: float, key: str | None = None) -> None:
         """Consume `units` (negative: refund) of a table or GSI and, when given, of its partition key."""
@@ -327,7 +337,49 @@ class CapacityModel:
         now = self.clock()
         meter.consume(units, now)
         if key is not None:
-            self._key_bucket(table, index, op, key, now).take(units, now)
+            self._charge_key(table, index, op, key, units, now)
+
+    def charge_key(self, table: str, index: str | None, op: str, key: str, units: float) -> None:
+        """Consume `units` of one partition key only (its table's or GSI's bucket was charged by a lease)."""
+        if units != 0 and (table, index, op) in self._meters:
+            self._charge_key(table, index, op, key, units, self.clock())
+
+    def _charge_key(self, table: str, index: str | None, op: str, key: str, units: float, now: float) -> None:
+        bucket = self._key_bucket(table, index, op, key, now)
+        bucket.take(units, now)
+        if bucket.tokens <= 0:
+            self._hot.add((table, index, op, key))
+
+    def hot_keys(self) -> list[tuple[str, str | None, str, str]]:
+        """The partition keys whose bucket is empty now: (table, index, op, key)."""
+        now = self.clock()
+        for hot in list(self._hot):
+            bucket = self._keys.get(hot)
+            if bucket is None or bucket.level(now) > 0:
+                self._hot.discard(hot)
+        return sorted(self._hot, key=str)
+
+    def lease(self, table: str, index: str | None, op: str, wanted: float, seconds: float) -> float | None:
+        """Take tokens for another process to spend: `wanted`, or up to `seconds` of the refill rate, never more than
+        the bucket holds. Call after `refusals` found none. None when the resource is not metered."""
+        meter = self._meters.get((table, index, op))
+        if meter is None:
+            return None
+        now = self.clock()
+        meter.exhausted(now)  # on demand: the rate of now
+        granted = min(meter.bucket.level(now), max(wanted, meter.bucket.rate * seconds))
+        meter.consume(granted, now)
+        return granted
+
+    def refill_seconds(self, table: str, index: str | None, op: str) -> float:
+        """Seconds until an empty table or GSI bucket holds tokens again (0 when it has some)."""
+        meter = self._meters.get((table, index, op))
+        if meter is None:
+            return 0.0
+        level = meter.bucket.level(self.clock())
+        if level > 0:
+            return 0.0
+        return -level / meter.bucket.rate if meter.bucket.rate > 0 else math.inf
 
     def _key_bucket(self, table: str, index: str | None, op: str, key: str, now: float) -> TokenBucket:
         bucket = self._keys.get((table, index, op, key))

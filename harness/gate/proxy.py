@@ -6,7 +6,9 @@ one DescribeTable; UpdateTable makes it describe again), plan it (harness.gate.p
 bucket model (harness.gate.buckets) whether it may go, then either answer with DynamoDB's
 throttling error without forwarding, or forward it (asking DynamoDB Local for
 ReturnConsumedCapacity=INDEXES), charge what Local reports and hand the client the answer it
-asked for. `GET /gate/stats` answers counters as JSON.
+asked for. `GET /gate/stats` answers counters as JSON, `GET /gate/info` where DynamoDB Local is,
+and `POST /gate/lease` is a Locust process's lease exchange (harness.gate.leases). The same Gate
+runs inside Locust processes (harness.gate.in_process), there with leased buckets.
 """
 
 from __future__ import annotations
@@ -27,10 +29,18 @@ from gevent.server import StreamServer
 from harness.gate import plans, wire
 from harness.gate.buckets import CapacityModel, Throttle
 from harness.gate.catalog import TableInfo, table_info
+from harness.gate.leases import LeaseDesk
 
 log = logging.getLogger(__name__)
 
 STATS_PATH = b"/gate/stats"
+INFO_PATH = b"/gate/info"
+LEASE_PATH = b"/gate/lease"
+# The gate's own DescribeTable for a table a lease names: DynamoDB Local reads only the key id (-sharedDb: any).
+LEASE_DESCRIBE_HEADERS = {
+    b"authorization": b"AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
+    b"x-amz-date": b"20260101T000000Z",
+}
 TARGET_PREFIX = "DynamoDB_20120810."
 # Request headers not passed on: the proxy sets its own framing and connection handling.
 HOP_BY_HOP = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding", b"expect", b"proxy-connection"}
@@ -155,6 +165,7 @@ class Upstream:
         address = urlparse(url)
         self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
         self.host_header = f"{self.host}:{self.port}".encode()
+        self.url = f"http://{self.host}:{self.port}"
         self.timeout = timeout
         self.idle: list[Stream] = []
         self.address: tuple | None = None
@@ -174,9 +185,9 @@ class Upstream:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return Stream(sock)
 
-    def post(self, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
-        """POST / with these headers and body; (status, headers, body). A stale kept-alive connection is retried once."""
-        message = self._message(headers, body)
+    def post(self, headers: Headers, body: bytes, path: bytes = b"/") -> tuple[int, Headers, bytes]:
+        """POST `path` with these headers and body; (status, headers, body). A stale kept-alive connection is retried once."""
+        message = self._message(headers, body, path)
         for attempt in (1, 2):
             reused = attempt == 1 and bool(self.idle)  # a retry never takes another idle connection: it may be stale too
             stream = self.idle.pop() if reused else self._connect()
@@ -200,8 +211,8 @@ class Upstream:
             return int(start[1]), response_headers, response_body
         raise ConnectionError("unreachable")
 
-    def _message(self, headers: Headers, body: bytes) -> bytes:
-        lines = [b"POST / HTTP/1.1", b"Host: " + self.host_header]
+    def _message(self, headers: Headers, body: bytes, path: bytes = b"/") -> bytes:
+        lines = [b"POST " + path + b" HTTP/1.1", b"Host: " + self.host_header]
         lines += [name + b": " + value for name, value in headers.items() if name not in HOP_BY_HOP]
         lines.append(b"Content-Length: " + str(len(body)).encode())
         return b"\r\n".join(lines) + b"\r\n\r\n" + body
@@ -237,14 +248,47 @@ class Stats:
         for (table, index), value in units.items():
             self.consumed[(table, index, op)] = self.consumed.get((table, index, op), 0.0) + value
 
+    def pending(self) -> bool:
+        """True when there is something counted (since the last drain)."""
+        return bool(self.requests or self.throttled or self.partial or self.consumed)
+
+    def drain(self) -> dict:
+        """The counts as JSON, and start again from zero (a Locust process reporting to the gate)."""
+        counts = {
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "partial": self.partial,
+            "reasons": [[reason, resource, count] for (reason, resource), count in self.reasons.items()],
+            "consumed": [[table, index, op, units] for (table, index, op), units in self.consumed.items()],
+        }
+        self.__init__()
+        return counts if any(counts.values()) else {}
+
+    def merge(self, counts: dict) -> None:
+        """Add counts drained elsewhere."""
+        self.requests += int(counts.get("requests", 0))
+        self.throttled += int(counts.get("throttled", 0))
+        self.partial += int(counts.get("partial", 0))
+        for reason, resource, count in counts.get("reasons", []):
+            self.reasons[(reason, resource)] += int(count)
+        for table, index, op, units in counts.get("consumed", []):
+            self.consumed[(table, index, op)] = self.consumed.get((table, index, op), 0.0) + float(units)
+
 
 class Gate:
     """Decides, forwards, charges; `handle` takes one request and returns the answer to send."""
 
-    def __init__(self, upstream: Upstream, model: CapacityModel):
+    def __init__(self, upstream: Upstream, model: CapacityModel, control: Upstream | None = None):
         self.upstream = upstream
+        self.control = control or upstream
+        """Where requests the gate does not meter go: the upstream, or (a Locust process's gate) the shared gate,
+        so that it sees every CreateTable, UpdateTable and DeleteTable."""
         self.model = model
         self.stats = Stats()
+        self.generation: dict[str, int] = {}
+        """Per table, how many times its description changed: Locust processes describe it again."""
+        self.desk: LeaseDesk | None = None
+        """The lease desk of the gate's server (one per gate: it remembers each process's last exchange)."""
         self.catalog: dict[str, TableInfo] = {}
         self.stale: set[str] = set()
         self.describing: dict[str, Event] = {}
@@ -257,6 +301,8 @@ class Gate:
         known = self.catalog.get(info.name)
         self.catalog[info.name] = info
         self.stale.discard(info.name)
+        if known != info:
+            self.generation[info.name] = self.generation.get(info.name, 0) + 1
         self.model.configure(info.table_limits())
         if known is None or known.table_limits() != info.table_limits():
             log.info("table %s: %s", info.name, _describe_limits(info))
@@ -307,24 +353,30 @@ class Gate:
 
     def handle(self, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
         """Answer one DynamoDB request: throttled here, or forwarded and charged."""
-        self.stats.requests += 1
         operation = headers.get(b"x-amz-target", b"").decode().removeprefix(TARGET_PREFIX)
         if operation not in plans.PLANNERS and operation not in ("CreateTable", "UpdateTable", "DeleteTable"):
-            return self.upstream.post(headers, body)
+            return self._control(headers, body)
         try:
             request = json.loads(body)
         except ValueError:
-            return self.upstream.post(headers, body)
+            return self._control(headers, body)
         if operation not in plans.PLANNERS:
-            status, response_headers, response_body = self.upstream.post(headers, body)
+            status, response_headers, response_body = self._control(headers, body)
             self.watch(operation, request, status, response_body)
             return status, response_headers, response_body
+        self.stats.requests += 1
         for name in plans.tables_of(operation, request):
             self.ensure(name, headers)
         plan = plans.plan_for(operation, request, self.catalog)
         if plan is None or not any(part.demands for part in plan.parts):
             return self.upstream.post(headers, body)
         return self._gated(operation, request, plan, headers, body)
+
+    def _control(self, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        """A request the gate does not meter: on to the control upstream (which counts it, when it is the shared gate)."""
+        if self.control is self.upstream:
+            self.stats.requests += 1
+        return self.control.post(headers, body)
 
     def _gated(self, operation: str, request: dict, plan: plans.Plan, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
         admitted, refused = self._admit(plan)
@@ -361,6 +413,10 @@ class Gate:
 
     def _admit(self, plan: plans.Plan) -> tuple[list[plans.Part], list[tuple[plans.Part, list[Throttle]]]]:
         """Batches: part by part. Others: all parts or none (nothing is charged when refused)."""
+        if len(plan.parts) == 1:
+            refused = self.model.admit(plan.parts[0].demands)
+            return ([], [(plan.parts[0], refused)]) if refused else (list(plan.parts), [])
+        self.model.prefetch([demand for part in plan.parts for demand in part.demands])
         if plan.mode in (plans.BATCH, plans.STATEMENTS):
             admitted, refused = [], []
             for part in plan.parts:
@@ -487,6 +543,9 @@ def serve_connection(gate: Gate, sock, address=None) -> None:
     """Answer HTTP/1.1 requests on one client connection until it closes."""
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stream = Stream(sock)
+    if gate.desk is None:
+        gate.desk = LeaseDesk(gate, LEASE_DESCRIBE_HEADERS)
+    desk = gate.desk
     try:
         while True:
             head = stream.head()
@@ -499,7 +558,7 @@ def serve_connection(gate: Gate, sock, address=None) -> None:
                 answer = _get(gate, path)
             else:
                 try:
-                    answer = gate.handle(headers, body)
+                    answer = _lease(desk, body) if path == LEASE_PATH else gate.handle(headers, body)
                 except (OSError, ConnectionError) as exc:
                     answer = _failure(f"DynamoDB server unreachable: {exc}")
                 except Exception as exc:  # never take the connection down with a bug: answer 500, log it
@@ -515,10 +574,26 @@ def serve_connection(gate: Gate, sock, address=None) -> None:
 
 
 def _get(gate: Gate, path: bytes) -> tuple[int, Headers, bytes]:
-    if path.split(b"?", 1)[0] == STATS_PATH:
+    path = path.split(b"?", 1)[0]
+    if path == STATS_PATH:
         body = json.dumps(gate.stats_json()).encode()
         return 200, {b"content-type": b"application/json"}, body
+    if path == INFO_PATH:
+        body = json.dumps({"upstream": gate.upstream.url, "burst_seconds": gate.model.burst_seconds}).encode()
+        return 200, {b"content-type": b"application/json"}, body
     return 200, {b"content-type": b"text/plain"}, b"ddb-harness capacity gate\n"
+
+
+def _lease(desk: LeaseDesk, body: bytes) -> tuple[int, Headers, bytes]:
+    """A Locust process's lease exchange (harness.gate.leases): 400 for a message that is not one."""
+    try:
+        message = json.loads(body)
+        if not isinstance(message, dict):
+            raise ValueError("not a JSON object")
+        answer = desk.exchange(message)
+    except (ValueError, TypeError) as exc:
+        return 400, {b"content-type": b"application/json"}, json.dumps({"message": f"not a lease message: {exc}"}).encode()
+    return 200, {b"content-type": b"application/json"}, json.dumps(answer, separators=(",", ":")).encode()
 
 
 def listen(port: int) -> socket.socket:
