@@ -88,7 +88,10 @@ def open_target(
             server.stop()
             raise
         opened.connection = Connection(target.region, opened.gate.endpoint, capacity_gate=True)
-        note = f"capacity emulation on: requests go through the capacity gate at {opened.gate.endpoint} (burst window {target.burst_seconds:g} s)"
+        note = (
+            f"capacity emulation on: capacity gate at {opened.gate.endpoint} (burst window {target.burst_seconds:g} s); "
+            "Locust users lease its tokens and send requests straight to DynamoDB Local"
+        )
         log.info(note)
         opened.notes.append(note)
     return opened
