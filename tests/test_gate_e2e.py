@@ -296,3 +296,51 @@ def test_the_gate_replaces_kept_alive_connections_the_server_dropped():
             assert (status, body) == (200, answer)
     finally:
         server.stop()
+
+
+def test_two_workers_leasing_tokens_write_at_the_provisioned_rate_between_them(endpoint, client, start_gate_at, table_name, tmp_path):
+    """`ddb-harness run --workers 2 --capacity-gate` on a 5-WCU table (5 units of burst): the workers decide
+    their own requests with leased tokens, and together write what the table allows, within 10%."""
+    import subprocess
+    import sys
+
+    from test_run_e2e import read_rows, run_dir_of
+
+    gate = start_gate_at(burst_seconds=1)
+    run_seconds = 20
+    data = {
+        "name": "leased-rate",
+        "target": {"kind": "local"},
+        "client": {"retries": {"mode": "legacy", "max_attempts": 1}},
+        "tables": [
+            {
+                "name": table_name,
+                "attributes": {"pk": "S", "sk": "S"},
+                "key": {"hash": "pk", "range": "sk"},
+                "billing_mode": "PROVISIONED",
+                "capacity": {"read": 5, "write": 5},
+                "dataset": {"model": "orders", "size": 1, "seed": 1},
+            }
+        ],
+        "workload": {"mix": [{"task": "partiql_insert_order", "table": table_name}]},
+        "load": {"users": 4, "spawn_rate": 100, "run_time": f"{run_seconds}s", "stop_timeout": "10s", "wait_time": {"constant": 0.01}},
+    }
+    path = write_scenario(tmp_path, data)
+    command = [sys.executable, "-m", "harness.cli"]
+    setup = subprocess.run(command + ["setup", str(path), "--endpoint-url", endpoint], capture_output=True, text=True, timeout=120)
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    results = tmp_path / "results"
+    done = subprocess.run(
+        command + ["run", str(path), "--endpoint-url", gate.endpoint, "--capacity-gate", "--workers", "2", "--results-dir", str(results)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]  # throttled inserts fail (no retries)
+    row = next(row for row in read_rows(run_dir_of(results) / "locust_stats.csv") if row["Type"] == "ExecuteStatement")
+    successes = int(row["Request Count"]) - int(row["Failure Count"])
+    assert int(row["Failure Count"]) > 10 * successes  # the users asked far more than the table takes
+    allowed = 5 + 5 * run_seconds  # the burst, then 5 WCU (every order is under 1 KB: 1 WCU)
+    print(f"{successes} inserts in {run_seconds} s, {allowed} allowed")
+    assert successes == pytest.approx(allowed, rel=0.10)
+    assert tables.item_count(client, table_name) == 1 + successes
+    reasons = {entry["reason"] for entry in gate_stats(gate)["reasons"]}
+    assert reasons == {"TableWriteProvisionedThroughputExceeded"}
