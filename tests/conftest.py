@@ -67,3 +67,26 @@ def write_scenario(directory: Path, data: dict, filename: str = "scenario.yaml")
     path = directory / filename
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def insert_orders_scenario(directory: Path, table_name: str, loaded: int, write_units: int, run_time: str, max_attempts: int, wait: float, stop_timeout: str) -> Path:
+    """A write-only scenario: 4 users doing PartiQL INSERTs of orders into a PROVISIONED table (5 RCU,
+    `write_units` WCU) loaded with `loaded` orders, with `max_attempts` attempts per insert."""
+    data = {
+        "name": "insert-orders",
+        "target": {"kind": "local"},
+        "client": {"retries": {"mode": "legacy", "max_attempts": max_attempts}},
+        "tables": [
+            {
+                "name": table_name,
+                "attributes": {"pk": "S", "sk": "S"},
+                "key": {"hash": "pk", "range": "sk"},
+                "billing_mode": "PROVISIONED",
+                "capacity": {"read": 5, "write": write_units},
+                "dataset": {"model": "orders", "size": loaded, "seed": 1},
+            }
+        ],
+        "workload": {"mix": [{"task": "partiql_insert_order", "table": table_name}]},
+        "load": {"users": 4, "spawn_rate": 100, "run_time": run_time, "stop_timeout": stop_timeout, "wait_time": {"constant": wait}},
+    }
+    return write_scenario(directory, data)

@@ -22,7 +22,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import REPO, write_scenario
+from conftest import REPO, insert_orders_scenario, write_scenario
 from counting_stub import CountingDynamoDB
 from harness import tables
 from harness.datasets.ring import ring_keys
@@ -126,27 +126,6 @@ def test_locust_harness_and_server_counts_agree_exactly(tmp_path):
     assert int(aggregated["Request Count"]) == sum(int(row["Request Count"]) for row in stats if row["Name"] != "Aggregated")
 
 
-def orders_scenario(tmp_path, table_name: str, loaded: int):
-    data = {
-        "name": "conservation-writes",
-        "target": {"kind": "local"},
-        "client": {"retries": {"mode": "legacy", "max_attempts": 2}},
-        "tables": [
-            {
-                "name": table_name,
-                "attributes": {"pk": "S", "sk": "S"},
-                "key": {"hash": "pk", "range": "sk"},
-                "billing_mode": "PROVISIONED",
-                "capacity": {"read": 5, "write": 20},
-                "dataset": {"model": "orders", "size": loaded, "seed": 1},
-            }
-        ],
-        "workload": {"mix": [{"task": "partiql_insert_order", "table": table_name}]},
-        "load": {"users": 4, "spawn_rate": 10, "run_time": "4s", "stop_timeout": "20s", "wait_time": {"constant": 0}},
-    }
-    return write_scenario(tmp_path, data)
-
-
 @pytest.fixture
 def gate(endpoint, tmp_path):
     started = start_gate(endpoint, burst_seconds=1, log_dir=tmp_path)
@@ -162,7 +141,7 @@ def test_every_successful_write_is_in_the_table_and_no_throttled_one(endpoint, c
     or (--capacity-gate) two workers deciding their own with leased tokens and reporting their
     counts to the gate."""
     loaded = 40
-    path = orders_scenario(tmp_path, table_name, loaded)
+    path = insert_orders_scenario(tmp_path, table_name, loaded, write_units=20, run_time="4s", max_attempts=2, wait=0, stop_timeout="20s")
     setup = subprocess.run(HARNESS + ["setup", str(path), "--endpoint-url", endpoint], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert setup.returncode == 0, setup.stderr[-3000:]  # loaded straight into DynamoDB Local, so the gate sees only the run
     assert tables.item_count(client, table_name) == loaded

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import scenario_data, write_scenario
+from conftest import insert_orders_scenario, scenario_data, write_scenario
 from harness import runner, tables
 from harness.capacity_schedule import CapacitySchedule
 from harness.client import Connection, make_client
@@ -20,6 +22,7 @@ from harness.gate.wire import INDEX_MESSAGE
 from harness.loader import load_items
 from harness.scenario import ClientSettings, RetrySettings, TableSpec, load_scenario
 from harness.session import capacity_emulated, open_target
+from test_run_e2e import read_rows, run_dir_of
 
 GSI = "host-requestid-gsi"
 SUSTAINED_WRITES_PER_SECOND = 5.0
@@ -301,31 +304,9 @@ def test_the_gate_replaces_kept_alive_connections_the_server_dropped():
 def test_two_workers_leasing_tokens_write_at_the_provisioned_rate_between_them(endpoint, client, start_gate_at, table_name, tmp_path):
     """`ddb-harness run --workers 2 --capacity-gate` on a 5-WCU table (5 units of burst): the workers decide
     their own requests with leased tokens, and together write what the table allows, within 10%."""
-    import subprocess
-    import sys
-
-    from test_run_e2e import read_rows, run_dir_of
-
     gate = start_gate_at(burst_seconds=1)
     run_seconds = 20
-    data = {
-        "name": "leased-rate",
-        "target": {"kind": "local"},
-        "client": {"retries": {"mode": "legacy", "max_attempts": 1}},
-        "tables": [
-            {
-                "name": table_name,
-                "attributes": {"pk": "S", "sk": "S"},
-                "key": {"hash": "pk", "range": "sk"},
-                "billing_mode": "PROVISIONED",
-                "capacity": {"read": 5, "write": 5},
-                "dataset": {"model": "orders", "size": 1, "seed": 1},
-            }
-        ],
-        "workload": {"mix": [{"task": "partiql_insert_order", "table": table_name}]},
-        "load": {"users": 4, "spawn_rate": 100, "run_time": f"{run_seconds}s", "stop_timeout": "10s", "wait_time": {"constant": 0.01}},
-    }
-    path = write_scenario(tmp_path, data)
+    path = insert_orders_scenario(tmp_path, table_name, 1, write_units=5, run_time=f"{run_seconds}s", max_attempts=1, wait=0.01, stop_timeout="10s")
     command = [sys.executable, "-m", "harness.cli"]
     setup = subprocess.run(command + ["setup", str(path), "--endpoint-url", endpoint], capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stderr[-3000:]

@@ -33,13 +33,18 @@ def start_gate(upstream: str, burst_seconds: float = BURST_SECONDS, log_dir: Pat
     return spawn_server(GATE_KIND, command, port, log_dir / f"{GATE_KIND}.log")
 
 
+def gate_info(url: str, timeout: float = 10.0) -> dict:
+    """`GET <url>/gate/info` of a running capacity gate: where its DynamoDB is. OSError or ValueError when it is not one."""
+    with urllib.request.urlopen(url.rstrip("/") + "/gate/info", timeout=timeout) as answer:
+        info = json.load(answer)
+    if not isinstance(info, dict) or "upstream" not in info:
+        raise ValueError("GET /gate/info gave no upstream")
+    return info
+
+
 def require_gate(url: str, timeout: float = 10.0) -> dict:
-    """`GET <url>/gate/info` of a running capacity gate: where its DynamoDB is. BadInput when `url` is not a gate."""
+    """gate_info, or BadInput when `url` is not a reachable capacity gate (checked before a run starts)."""
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/gate/info", timeout=timeout) as answer:
-            info = json.load(answer)
+        return gate_info(url, timeout)
     except (OSError, ValueError) as exc:
         raise BadInput(f"--capacity-gate: {url} is not a reachable capacity gate (GET /gate/info: {exc})") from None
-    if not isinstance(info, dict) or "upstream" not in info:
-        raise BadInput(f"--capacity-gate: {url} is not a capacity gate (GET /gate/info gave no upstream)")
-    return info

@@ -24,8 +24,10 @@ from gevent.lock import Semaphore
 from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
+from harness.fastpath.transport import RawResponse
+from harness.gate import gate_info
 from harness.gate.leases import FLUSH_SECONDS, LeasedModel
-from harness.gate.proxy import INFO_PATH, LEASE_PATH, Gate, Headers, Upstream, parse_head
+from harness.gate.proxy import LEASE_PATH, Gate, Headers, Upstream, parse_head
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,10 @@ class InProcessGate:
         network (Locust may start users while the process's init hooks are still running)."""
         with self._starting:
             if self.gate is None:
-                info = self._get_info()
-                self.model.burst_seconds = info.get("burst_seconds")
+                try:
+                    info = gate_info(self.url, self.timeout)
+                except ValueError as exc:
+                    raise ConnectionError(f"{self.url} is not a capacity gate: {exc}") from None
                 gate = Gate(Upstream(info["upstream"], self.timeout), self.model, control=Upstream(self.url, self.timeout))
                 self.model.stats = gate.stats
                 self._flusher = gevent.spawn(self._flush_forever)
@@ -86,22 +90,6 @@ class InProcessGate:
         self.link.close()
 
     # ---- talking to the shared gate ------------------------------------------------------
-
-    def _get_info(self) -> dict:
-        status, _, body = self._get(INFO_PATH)
-        if status != 200:
-            raise ConnectionError(f"{self.url} is not a capacity gate (GET {INFO_PATH.decode()} answered {status})")
-        return json.loads(body)
-
-    def _get(self, path: bytes) -> tuple[int, Headers, bytes]:
-        with socket.create_connection((self.link.host, self.link.port), timeout=self.link.timeout) as sock:
-            sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: " + self.link.host_header + b"\r\nConnection: close\r\n\r\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-        (_, status, _), headers = parse_head(head)
-        return int(status), headers, body
 
     def _send(self, message: dict) -> dict:
         status, _, body = self.link.post(JSON_HEADERS, json.dumps(message, separators=(",", ":")).encode(), path=LEASE_PATH)
@@ -182,8 +170,6 @@ class GatedTransport:
 
     def send(self, request: bytes):
         """Split the raw request, let the gate answer it, return the fast path's RawResponse."""
-        from harness.fastpath.transport import RawResponse
-
         head, _, body = request.partition(b"\r\n\r\n")
         _, headers = parse_head(head)
         status, response_headers, response_body = self.gate.handle(headers, body)

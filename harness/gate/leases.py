@@ -112,10 +112,8 @@ class LeasedModel(Admission):
         self.clock = clock
         self.lease_ttl = lease_ttl
         self.refusal_cache = refusal_cache
-        self.burst_seconds: float | None = None
         self.stats = None
         self.on_generations: Callable[[dict], None] | None = None
-        self.exchanges = 0
         self.process = uuid.uuid4().hex
         self._sequence = 0
         self._unanswered: dict | None = None  # a message the gate may or may not have applied: sent again first
@@ -258,7 +256,6 @@ class LeasedModel(Admission):
         self._unanswered = message  # nothing reported is lost, nothing counted twice: kept until answered
         answer = self.send(message)
         self._unanswered = None
-        self.exchanges += 1
         self._apply(answer, self.clock())
 
     def _apply(self, answer: dict, now: float) -> None:

@@ -413,9 +413,6 @@ class Gate:
 
     def _admit(self, plan: plans.Plan) -> tuple[list[plans.Part], list[tuple[plans.Part, list[Throttle]]]]:
         """Batches: part by part. Others: all parts or none (nothing is charged when refused)."""
-        if len(plan.parts) == 1:
-            refused = self.model.admit(plan.parts[0].demands)
-            return ([], [(plan.parts[0], refused)]) if refused else (list(plan.parts), [])
         self.model.prefetch([demand for part in plan.parts for demand in part.demands])
         if plan.mode in (plans.BATCH, plans.STATEMENTS):
             admitted, refused = [], []
