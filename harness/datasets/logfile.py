@@ -13,22 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from os import PathLike
 from typing import NamedTuple
+from harness.scenario import LogfileDataset
 
-# Every attribute a log item carries and its DynamoDB type.
-ATTRIBUTE_TYPES = {
-    "requestid": "N",
-    "host": "S",
-    "date": "S",
-    "hourofday": "N",
-    "timezone": "S",
-    "method": "S",
-    "url": "S",
-    "responsecode": "N",
-    "bytessent": "N",
-    "useragent": "S",
-    "GSI_1_PK": "S",
-    "GSI_1_SK": "S",
-}
+ATTRIBUTE_TYPES = LogfileDataset.ATTRIBUTE_TYPES
 
 TIMEZONE = "GMT-0700"
 

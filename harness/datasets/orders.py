@@ -11,17 +11,9 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from harness.scenario import OrdersDataset
 
-# Every attribute an order item carries and its DynamoDB type.
-ATTRIBUTE_TYPES = {
-    "pk": "S",
-    "sk": "S",
-    "zipcode": "N",
-    "username": "S",
-    "datetime": "S",
-    "status": "S",
-    "amount": "N",
-}
+ATTRIBUTE_TYPES = OrdersDataset.ATTRIBUTE_TYPES
 
 STATUSES = ("PENDING", "PROCESSED", "SHIPPED", "DELIVERED", "CANCELLED")
 USERNAME_COUNT = 10_000

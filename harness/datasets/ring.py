@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
+from harness.scenario import RingDataset
 
-# Every attribute a ring item carries and its DynamoDB type.
-ATTRIBUTE_TYPES = {"primary_key": "S", "next_primary_key": "S"}
+ATTRIBUTE_TYPES = RingDataset.ATTRIBUTE_TYPES
 
 MIN_SIZE = 2
 

@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import typing
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.durations import parse_duration
+from harness.scenario.base import FromList, Spec
 from harness.errors import BadInput
 
 TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,255}$"
 MAX_TOTAL_SEGMENTS = 1_000_000  # DynamoDB's limit on Scan's TotalSegments
 AttributeType = Literal["S", "N", "B"]
-
-
-def _list_to_tuple(value: object) -> object:
-    """YAML gives lists; frozen scenario objects keep tuples."""
-    return tuple(value) if isinstance(value, list) else value
-
-
-FromList = BeforeValidator(_list_to_tuple)
-
-
-class Spec(BaseModel):
-    """Base of every scenario section: frozen, strict types, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # ---- target -------------------------------------------------------------------------------
@@ -165,11 +152,19 @@ class DatasetBase(Spec):
     seed: int = 0
     load: LoadPolicy = "auto"
 
+    def attribute_types(self) -> dict[str, str]:
+        """Every attribute the model's items may carry, with its DynamoDB type (S, N, B, BOOL...)."""
+        return dict(self.ATTRIBUTE_TYPES)  # type: ignore[attr-defined]
+
 
 class OrdersDataset(DatasetBase):
     """Orders of the PartiQL workload: pk ACCOUNT#..#CUSTOMER#.., sk STATUS#..#ORDER#<uuid>."""
 
     model: Literal["orders"]
+    ATTRIBUTE_TYPES: ClassVar[dict[str, str]] = {
+        "pk": "S", "sk": "S", "zipcode": "N", "username": "S", "datetime": "S", "status": "S", "amount": "N",
+    }  # fmt: skip
+    """Every attribute an order item carries and its DynamoDB type."""
     seed: int = 1
     accounts: int = Field(50, ge=1)
     customers: int = Field(50, ge=1)
@@ -179,6 +174,8 @@ class RingDataset(DatasetBase):
     """Round-trip chain: each item names the key of the next; one cycle through all items."""
 
     model: Literal["ring"]
+    ATTRIBUTE_TYPES: ClassVar[dict[str, str]] = {"primary_key": "S", "next_primary_key": "S"}
+    """Every attribute a ring item carries and its DynamoDB type."""
     size: int = Field(200, ge=2)
 
 
@@ -186,6 +183,11 @@ class LogfileDataset(DatasetBase):
     """The workshop's web log, synthetic or imported from its CSV format (`source`)."""
 
     model: Literal["logfile"]
+    ATTRIBUTE_TYPES: ClassVar[dict[str, str]] = {
+        "requestid": "N", "host": "S", "date": "S", "hourofday": "N", "timezone": "S", "method": "S", "url": "S",
+        "responsecode": "N", "bytessent": "N", "useragent": "S", "GSI_1_PK": "S", "GSI_1_SK": "S",
+    }  # fmt: skip
+    """Every attribute a log item carries and its DynamoDB type."""
     size: int = Field(10_000, ge=0)
     seed: int = 4
     shards: int = Field(10, ge=1)
@@ -494,9 +496,7 @@ def _check_capacity_schedule(table: TableSpec, path: str) -> str | None:
 
 def _check_dataset_keys(table: TableSpec, path: str) -> str | None:
     """Each key attribute must be one the dataset model writes, with the same type."""
-    from harness.datasets import model
-
-    written = model(table.dataset.model).ATTRIBUTE_TYPES
+    written = table.dataset.attribute_types()
     for name, kind in table.attributes.items():
         if name not in written:
             return f"{path}.attributes.{name}: dataset model {table.dataset.model!r} writes no such attribute (it writes {', '.join(written)})"
@@ -532,9 +532,7 @@ def _check_step(scenario: Scenario, step: Step, path: str) -> str | None:
 
 def _check_sum_attribute(table: TableSpec, step: ParallelScanStep, path: str) -> str | None:
     """A scan summing an attribute its dataset never writes would silently sum nothing."""
-    from harness.datasets import model
-
-    written = model(table.dataset.model).ATTRIBUTE_TYPES
+    written = table.dataset.attribute_types()
     if written.get(step.sum) != "N":
         numbers = ", ".join(name for name, kind in written.items() if kind == "N")
         return f"{path}.sum: expected a number attribute that dataset model {table.dataset.model!r} writes ({numbers}), found {step.sum!r}"
