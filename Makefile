@@ -4,13 +4,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: demo test venv local browser clean
+.PHONY: demo test lint venv local browser clean
 
 demo: $(VENV)/.installed local
 	$(VENV)/bin/ddb-harness run $(SCENARIO)
 
-test: $(VENV)/.installed local browser
+test: $(VENV)/.installed local browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The layers (import-linter contracts in pyproject.toml) and the lint rules hold, or the tests do not run.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 venv: $(VENV)/.installed
 

@@ -18,13 +18,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import tables
-from harness.client import Connection, make_client
 from harness.datasets import logfile
 from harness.gate import start_gate
-from harness.loader import load_items
-from harness.local import start_local
 from harness.scenario import ClientSettings, TableSpec
+from harness.target import tables
+from harness.target.client import Connection, make_client
+from harness.target.loader import load_items
+from harness.target.local import start_local
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TABLE = "tlog"

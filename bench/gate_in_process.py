@@ -6,7 +6,7 @@ One process, gevent-patched as a Locust worker is. A fresh DynamoDB Local with a
 (PROVISIONED 40,000 RCU, so nothing is refused) and a capacity gate in front of it
 (`harness.gate.start_gate`). Two fast-path clients: one straight to DynamoDB Local, one with its
 requests decided in this process with tokens leased from the gate (`shared_client(...,
-leases=True)`, as Locust users get it). Each round runs both loops of N GetItems (keys spread
+wrap=gated_client)`, as Locust users get it). Each round runs both loops of N GetItems (keys spread
 over the table, `ReturnConsumedCapacity=INDEXES` as the harness's operations ask) and measures
 this process's CPU time (user + system) per request; the numbers are medians over rounds. Then
 the gate's Python alone: `Gate.handle` with a canned DynamoDB answer instead of a socket.
@@ -25,14 +25,14 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from harness.client import Connection, make_client, shared_client  # noqa: E402
 from harness.gate import start_gate  # noqa: E402
 from harness.gate.buckets import CapacityModel  # noqa: E402
-from harness.gate.in_process import close_all  # noqa: E402
+from harness.gate.in_process import close_all, gated_client  # noqa: E402
 from harness.gate.leases import LeaseDesk, LeasedModel  # noqa: E402
 from harness.gate.proxy import Gate, parse_head  # noqa: E402
-from harness.local import start_local  # noqa: E402
 from harness.scenario import ClientSettings  # noqa: E402
+from harness.target.client import Connection, make_client, shared_client  # noqa: E402
+from harness.target.local import start_local  # noqa: E402
 
 TABLE = "bench-gate"
 KEYS = 100
@@ -90,7 +90,7 @@ def main() -> None:
         settings = ClientSettings(kind="fast")
         clients = {
             "direct": make_client(Connection("us-east-1", server.endpoint), settings),
-            "leases": shared_client(Connection("us-east-1", gate.endpoint, capacity_gate=True), settings, leases=True),
+            "leases": shared_client(Connection("us-east-1", gate.endpoint, capacity_gate=True), settings, wrap=gated_client),
         }
         for client in clients.values():
             get_loop(client, 500)  # warm-up: connections, leases, DynamoDB Local's JIT

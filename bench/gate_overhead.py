@@ -149,8 +149,9 @@ def load_process(url: str, connections: int, seconds: float) -> None:
     from gevent import monkey
 
     monkey.patch_all()
-    import gevent
     import socket
+
+    import gevent
 
     address = urlparse(url)
     requests = get_item_requests(url)
@@ -176,8 +177,8 @@ def boto3_process(url: str, threads: int, seconds: float) -> None:
     """(child) a 'worker': `threads` threads sharing one boto3 client in a tight GetItem loop; prints JSON counts."""
     import threading
 
-    from harness.client import Connection, make_client
     from harness.scenario import ClientSettings
+    from harness.target.client import Connection, make_client
 
     client = make_client(Connection("us-east-1", url), ClientSettings(), pool=threads)
     counts, lock = [0], threading.Lock()
@@ -221,8 +222,8 @@ def summary(timings: list[float]) -> dict:
 
 
 def prepare_local_table(url: str) -> None:
-    from harness.client import Connection, make_client
     from harness.scenario import ClientSettings
+    from harness.target.client import Connection, make_client
 
     client = make_client(Connection("us-east-1", url), ClientSettings())
     client.create_table(
@@ -266,7 +267,7 @@ def main() -> None:
         return boto3_process(options.boto3, options.width, options.seconds)
 
     from harness.gate import start_gate
-    from harness.local import start_local
+    from harness.target.local import start_local
 
     local = start_local()
     fake, fake_url = start_fake()

@@ -6,7 +6,7 @@
 Every measurement gets a fresh DynamoDB Local (in memory) and the logfile table of
 scenarios/logfile_sharded_gsi.yaml (GSI_1 included), loaded with synthetic logfile items
 (seed 4, 10 shards). Measured:
-  harness-<kind> N   harness.loader.load_items (4 sender threads, BatchWriteItem x25) with the
+  harness-<kind> N   harness.target.loader.load_items (4 sender threads, BatchWriteItem x25) with the
                      harness's client (`client.kind` boto3 or fast), for --items and for --compare-items
   batch_writer       boto3's Table.batch_writer() in one loop, one thread, for --compare-items
 items/s is wall-clock; CPU seconds are the loading process's and the server's. The ratio is taken
@@ -28,12 +28,12 @@ import boto3
 import psutil
 
 from bench.run import RESULTS, machine
-from harness.client import Connection, make_client
 from harness.datasets import logfile
-from harness.loader import load_items
-from harness.local import start_local
 from harness.scenario import ClientSettings, load_scenario
-from harness.tables import ensure_table, item_count
+from harness.target.client import Connection, make_client
+from harness.target.loader import load_items
+from harness.target.local import start_local
+from harness.target.tables import ensure_table, item_count
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "logfile_sharded_gsi.yaml"
 SEED, SHARDS = 4, 10

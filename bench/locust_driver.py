@@ -10,22 +10,21 @@ Prints one JSON line.
 
 from __future__ import annotations
 
-import locust  # noqa: F401  (first: gevent's monkey-patching)
-
 import argparse
 import json
 import time
 
 import gevent
+import locust  # noqa: F401  (first: gevent's monkey-patching)
 from locust import constant, task
 from locust.env import Environment
 
-from bench.workloads import METHODS, OPERATIONS, STORED_KEY, TABLE, cpu_seconds, measurement, pin_to, request_maker
-from harness.client import Connection
-from harness.locust_plugin import RunContext
+from bench.workloads import METHODS, OPERATIONS, TABLE, cpu_seconds, measurement, pin_to, request_maker
 from harness.ops.result import OpResult
+from harness.run.locust_plugin import RunContext
 from harness.scenario import Scenario
-from harness.users import DynamoDBUser
+from harness.target.client import Connection
+from harness.workload.users import DynamoDBUser
 
 REGION = "us-east-1"
 

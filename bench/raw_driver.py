@@ -21,8 +21,8 @@ def make_boto3_client(endpoint: str, config: str, region: str = "us-east-1"):
     import boto3
 
     if config in ("harness", "fast"):
-        from harness.client import Connection, make_client
         from harness.scenario import ClientSettings
+        from harness.target.client import Connection, make_client
 
         return make_client(Connection(region, endpoint), ClientSettings(kind="boto3" if config == "harness" else "fast"), pool=1)
     return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, aws_access_key_id="local", aws_secret_access_key="local")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/report_build.py [--seconds 3600] [--operations 10] [--runs 3] [--keep DIR]
 
-Writes a run folder in the layouts of harness.results_files (Locust's stats, full history with one
+Writes a run folder in the layouts of harness.metrics.results_files (Locust's stats, full history with one
 row per step per second plus Aggregated, failures; every harness_* file with real HDR histogram
 encodings; harness_run.json; a scenario.yaml that validates, with thresholds), then times
 build_report on it and prints the median of the runs, split into analysis, plots and rendering.
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import results_files as files
+from harness.metrics import results_files as files
 from harness.metrics.latency import new_histogram, summary_of, to_microseconds
 from harness.report import build_report
 from harness.report.analysis import analyse

@@ -85,9 +85,9 @@ def null_endpoint():
 @contextmanager
 def dynamodb_local():
     """A fresh DynamoDB Local with the bench table and its stored item, pinned to the server CPU."""
-    from harness.client import Connection, make_client
-    from harness.local import start_local
     from harness.scenario import ClientSettings
+    from harness.target.client import Connection, make_client
+    from harness.target.local import start_local
 
     with tempfile.TemporaryDirectory() as logs:
         server = start_local(log_dir=Path(logs))

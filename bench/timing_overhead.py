@@ -15,21 +15,20 @@ instantly (a canned GetItem response), this prints, as medians of the runs:
 
 from __future__ import annotations
 
-import locust  # noqa: F401  (gevent's monkey-patching first, as in a real run)
-
 import argparse
 import statistics
 import time
 
+import locust  # noqa: F401  (gevent's monkey-patching first, as in a real run)
 from locust.env import Environment
 
 from bench.locust_driver import bench_scenario
-from harness.client import Connection
-from harness.locust_plugin import RunContext
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.ops.result import OpResult
 from harness.ops.ring import get_ring_item
-from harness.users import DynamoDBUser
+from harness.run.locust_plugin import RunContext
+from harness.target.client import Connection
+from harness.workload.users import DynamoDBUser
 
 RESPONSE = {
     "Item": {"primary_key": {"S": "k"}, "next_primary_key": {"S": "k"}},

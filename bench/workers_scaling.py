@@ -13,7 +13,7 @@ N worker processes; its aggregate req/s is the Aggregated row of the run's `locu
 pair, then every number is the median over pairs.
 
 Targets, each one server for the whole session:
-- `local`: a fresh in-memory DynamoDB Local (`harness.local`), the ring table loaded once before the runs.
+- `local`: a fresh in-memory DynamoDB Local (`harness.target.local`), the ring table loaded once before the runs.
   A first, unmeasured 2-worker run per target warms the server (the JVM's JIT) and the OS caches.
 - `null`: bench/null_endpoint.py, taught to answer DescribeTable with the ring table so the
   harness's setup finds it ready (GetItem answers name `key#1` as the next key, so users keep walking).
@@ -67,7 +67,7 @@ def endpoint_scenario(url: str, folder: Path) -> Path:
 def describe_table_answer() -> dict:
     """DescribeTable's answer for the ring table of roundtrip.yaml: ACTIVE, with the scenario's schema."""
     from harness.scenario import load_scenario
-    from harness.tables import create_table_request
+    from harness.target.tables import create_table_request
 
     request = create_table_request(load_scenario(SCENARIO).tables[0])
     table = {key: request[key] for key in ("TableName", "AttributeDefinitions", "KeySchema")}
@@ -90,7 +90,7 @@ def null_server():
 @contextmanager
 def local_server(folder: Path):
     """A fresh in-memory DynamoDB Local; yields (url, pid). The ring table is created and loaded by `prepare`."""
-    from harness.local import start_local
+    from harness.target.local import start_local
 
     server = start_local(log_dir=folder)
     try:

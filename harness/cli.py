@@ -13,15 +13,18 @@ from pathlib import Path
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness import aws_guard, local, runner, tables
-from harness.client import make_client
 from harness.durations import parse_duration
 from harness.errors import HarnessError
 from harness.gate import require_gate
 from harness.redact import aws_error_line
+from harness.run import runner
+from harness.run.session import open_target
+from harness.run.session import setup as setup_tables
+from harness.run.summary import read_stats, summary_lines
+from harness.safety import aws_guard
 from harness.scenario import load_scenario
-from harness.session import open_target, setup as setup_tables
-from harness.summary import read_stats, summary_lines
+from harness.target import local, tables
+from harness.target.client import make_client
 
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path))
 ENDPOINT = click.option("--endpoint-url", help="Use this running DynamoDB endpoint instead of the scenario's target.")
@@ -124,7 +127,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
             raise click.UsageError("--capacity-gate needs the gate's address: --endpoint-url or an endpoint target (the embedded target's gate is used this way already)")
         if capacity_gate:
             require_gate(endpoint_url or spec.target.url)  # before anything is created
-        if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.aws_guard)
+        if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.safety.aws_guard)
             show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_time, web=web))
         options = runner.RunOptions(
             web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),

@@ -2,8 +2,8 @@
 
 from locust import events
 
-from harness.locust_plugin import register
-from harness.workload import ScenarioUser
+from harness.run.locust_plugin import register
+from harness.workload.tasks import ScenarioUser
 
 
 class MixUser(ScenarioUser):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.client import Connection, make_client
-from harness.local import start_local
 from harness.scenario import ClientSettings
+from harness.target.client import Connection, make_client
+from harness.target.local import start_local
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

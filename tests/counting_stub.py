@@ -25,8 +25,9 @@ from collections import Counter
 from typing import Callable
 
 from dynamodb_stub import _Server, read_request, send_json
-from harness import tables
+
 from harness.scenario import TableSpec
+from harness.target import tables
 
 ACCOUNT = "123456789012"
 STS_ANSWER = f"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">

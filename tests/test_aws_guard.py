@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import REPO, write_scenario
 from counting_stub import ACCOUNT, CountingDynamoDB, aws_proxy_env
-from harness import aws_guard, runner
+from test_run_e2e import read_rows, run_dir_of
+
 from harness.cli import main
-from harness.cost_ceiling import UnitPrices, estimate, item_size, on_demand_units
 from harness.datasets.ring import ring_keys
 from harness.errors import BadInput
+from harness.run import runner
+from harness.safety import aws_guard
+from harness.safety.cost_ceiling import UnitPrices, estimate, item_size, on_demand_units
 from harness.scenario import parse_scenario
-from test_run_e2e import read_rows, run_dir_of
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 AWS_URL = "http://dynamodb.us-east-1.amazonaws.com"
@@ -387,9 +388,9 @@ def provisioned_ring(read: int = 5, write: int = 5, recreate: bool = False):
 
 
 def test_the_plan_says_what_ensure_table_will_do_to_each_table():
-    from harness.client import Connection, make_client
-    from harness.ownership import OWNER_TAGS
     from harness.scenario import ClientSettings
+    from harness.target.client import Connection, make_client
+    from harness.target.ownership import OWNER_TAGS
 
     with CountingDynamoDB([provisioned_ring(5, 5)]) as stub:
         client = make_client(Connection("us-east-1", stub.url), ClientSettings(kind="boto3"))

@@ -5,14 +5,14 @@ The tally script runs the same cases as real processes and prints the totals.
 
 from __future__ import annotations
 
-import pytest
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-
-from harness import runner
-from harness.cli import main
 from tally_bad_inputs import RESULTS, Outcome, cases, write_inputs
+
+from harness.cli import main
+from harness.run import runner
 
 CASES = sorted(cases(Path("scratch")))  # names only
 

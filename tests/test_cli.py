@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from harness.cli import main
 
 
@@ -43,7 +43,7 @@ def test_teardown_refuses_the_embedded_target():
 def test_workers_alone_means_one_per_core_and_a_bad_count_is_refused(monkeypatch, tmp_path):
     import os
 
-    from harness import runner
+    from harness.run import runner
 
     seen = []
     monkeypatch.setattr(runner, "run", lambda path, spec, options: (seen.append(options.workers), (0, tmp_path))[1])
@@ -57,7 +57,7 @@ def test_workers_alone_means_one_per_core_and_a_bad_count_is_refused(monkeypatch
 
 
 def test_capacity_gate_needs_an_endpoint_that_is_a_gate(monkeypatch, endpoint):
-    from harness import runner
+    from harness.run import runner
 
     monkeypatch.setattr(runner, "run", lambda path, spec, options: pytest.fail("must not run"))
     scenario = str(REPO / "scenarios" / "roundtrip.yaml")

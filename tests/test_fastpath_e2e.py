@@ -14,13 +14,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import REPO, scenario_data, write_scenario
 
-from conftest import REPO, SCENARIOS, scenario_data, write_scenario
-from harness.client import Connection, make_client
 from harness.datasets import logfile
-from harness.loader import load_items
 from harness.ops import parallel_scan
 from harness.scenario import ClientSettings
+from harness.target.client import Connection, make_client
+from harness.target.loader import load_items
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 

@@ -17,11 +17,11 @@ import boto3
 import botocore.session
 import pytest
 from botocore.credentials import Credentials
+from scripted_endpoint import ScriptedEndpoint, error
 
-from harness.client import Connection, client_config, make_client
 from harness.fastpath import FAST_OPERATIONS, FastDynamoDBClient
 from harness.scenario import ClientSettings, RetrySettings
-from scripted_endpoint import ScriptedEndpoint, error
+from harness.target.client import Connection, client_config, make_client
 
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5)
 NOW_EPOCH = NOW.replace(tzinfo=datetime.timezone.utc).timestamp()

@@ -13,14 +13,14 @@ import socket
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from scripted_endpoint import ScriptedEndpoint, answer, error
 
-from harness.attempts import observe_attempts
-from harness.client import Connection, make_client
 from harness.errors import classify
+from harness.fastpath.attempts import observe_attempts
 from harness.fastpath.parsing import parse_response
 from harness.fastpath.transport import RawResponse
 from harness.scenario import ClientSettings, RetrySettings
-from scripted_endpoint import ScriptedEndpoint, answer, error
+from harness.target.client import Connection, make_client
 
 B64 = base64.b64encode(b"\x00\x01\xfe").decode()
 ITEM = {
@@ -182,8 +182,8 @@ def test_control_plane_goes_through_boto3(endpoint):
 
 def test_parse_response_directly_matches_botocore_parser():
     """The fast parse on a raw response, without any network: same as botocore's parser."""
-    from botocore.parsers import create_parser
     import botocore.session
+    from botocore.parsers import create_parser
 
     model = botocore.session.get_session().get_service_model("dynamodb").operation_model("Query")
     body = json.dumps({"Items": [TEXT_ITEM], "Count": 1, "ScannedCount": 1}).encode()
@@ -199,7 +199,7 @@ def test_listeners_get_the_same_request_body_with_binary_values(endpoint):
     seen = {"boto3": [], "fast": []}
     observe_attempts(boto_client, lambda *attempt: seen["boto3"].append(attempt[1]))
     observe_attempts(fast_client, lambda *attempt: seen["fast"].append(attempt[1]))
-    for name, client in (("boto3", boto_client), ("fast", fast_client)):
+    for client in (boto_client, fast_client):
         endpoint.script = [answer({})]
         client.put_item(**params)
     assert seen["fast"] == seen["boto3"] == [{"TableName": "t", "Item": {"pk": {"S": "a"}, "blob": {"B": "AP8="}}}]

@@ -14,11 +14,11 @@ from urllib.parse import urlparse
 
 import psutil
 import pytest
-
 from conftest import scenario_data, write_scenario
-from harness.local import start_dynamodb_local
 from support.fault_proxy import FaultProxy
 from test_run_e2e import read_rows, run_dir_of
+
+from harness.target.local import start_dynamodb_local
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 

@@ -135,7 +135,7 @@ def test_admitted_units_never_exceed_burst_plus_rate_times_time(gaps, units):
     """The token bucket's guarantee, whatever the arrivals: what went in <= burst + rate * t + one request."""
     model, clock = model_with(provisioned("tlog", 5, 5), burst_seconds=2)
     started, admitted = clock.now, 0.0
-    for gap, cost in zip(gaps, units):
+    for gap, cost in zip(gaps, units, strict=False):
         clock.advance(gap)
         if not model.admit([write("tlog", units=cost)]):
             admitted += cost

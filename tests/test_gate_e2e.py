@@ -10,19 +10,20 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-
 from conftest import insert_orders_scenario, scenario_data, write_scenario
-from harness import runner, tables
-from harness.capacity_schedule import CapacitySchedule
-from harness.client import Connection, make_client
+from test_run_e2e import read_rows, run_dir_of
+
 from harness.datasets import logfile
 from harness.errors import ThrottledError, classify
 from harness.gate import start_gate
 from harness.gate.wire import INDEX_MESSAGE
-from harness.loader import load_items
+from harness.run import runner
+from harness.run.session import capacity_emulated, open_target
 from harness.scenario import ClientSettings, RetrySettings, TableSpec, load_scenario
-from harness.session import capacity_emulated, open_target
-from test_run_e2e import read_rows, run_dir_of
+from harness.target import tables
+from harness.target.capacity_schedule import CapacitySchedule
+from harness.target.client import Connection, make_client
+from harness.target.loader import load_items
 
 GSI = "host-requestid-gsi"
 SUSTAINED_WRITES_PER_SECOND = 5.0

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_gate_buckets import FakeClock
 
 from harness.gate.buckets import WRITE, CapacityModel, Demand
 from harness.gate.catalog import table_info
-from harness.gate.leases import LEASE_SECONDS, FLUSH_SECONDS, LeaseDesk, LeasedModel
+from harness.gate.leases import FLUSH_SECONDS, LEASE_SECONDS, LeaseDesk, LeasedModel
 from harness.gate.proxy import Gate, Stats, Upstream
-from test_gate_buckets import FakeClock
 
 ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/"
 GSI = "by-host"

@@ -1,4 +1,4 @@
-"""Bulk loads (harness.loader) into the session's real DynamoDB Local: synthetic logs and the workshop CSV."""
+"""Bulk loads (harness.target.loader) into the session's real DynamoDB Local: synthetic logs and the workshop CSV."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import csv
 import itertools
 
 import pytest
-
 from conftest import WORKSHOP_DATA
-from harness import tables
-from harness.datasets import logfile
-from harness.loader import load_items
+
+from harness.datasets import dataset_items, logfile
 from harness.scenario import TableSpec
-from harness.session import dataset_items
+from harness.target import tables
+from harness.target.loader import load_items
 
 WORKSHOP_CSV = WORKSHOP_DATA / "logfile_medium1.csv"
 WORKSHOP_ROWS = 2_000
@@ -65,7 +64,7 @@ def test_workshop_csv_loads_row_for_row_and_reloading_changes_nothing(client, lo
     second = get_log_item(client, log_table, 2)
     assert second["host"] == {"S": "66.249.67.3"}
     assert second["bytessent"] == {"N": "8068"}
-    expected = {column: value for column, value in zip(logfile.CSV_COLUMNS, rows[1])}
+    expected = {column: value for column, value in zip(logfile.CSV_COLUMNS, rows[1], strict=False)}
     assert {name: next(iter(value.values())) for name, value in second.items() if name in expected} == expected
     assert second["GSI_1_PK"] == {"S": "shard#3"}  # requestid 2 % 10 + 1
     assert second["GSI_1_SK"] == {"S": "200#2017-07-20#20"}

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from harness import loader
-from harness.loader import BATCH_WRITE_MAX_ITEMS, LoadReport, load_items
+from harness.target import loader
+from harness.target.loader import BATCH_WRITE_MAX_ITEMS, LoadReport, load_items
 
 TABLE = "loader-test"
 TINY_BACKOFF = 0.001
@@ -121,7 +121,7 @@ def test_re_sends_back_off_exponentially_with_jitter_up_to_the_cap(client, monke
     assert report.resent_items == 30
     ceilings = [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
     assert len(slept) == len(ceilings)
-    assert all(ceiling / 2 <= delay <= ceiling for delay, ceiling in zip(slept, ceilings))
+    assert all(ceiling / 2 <= delay <= ceiling for delay, ceiling in zip(slept, ceilings, strict=False))
 
 
 def test_progress_prints_one_summary_line(client, capsys):

@@ -1,4 +1,4 @@
-"""The embedded local target (harness.local): real DynamoDB Local and moto server processes, started and stopped."""
+"""The embedded local target (harness.target.local): real DynamoDB Local and moto server processes, started and stopped."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from urllib.parse import urlparse
 
 import psutil
 import pytest
-
 from conftest import REPO
-from harness.client import Connection, make_client
+
 from harness.errors import HarnessError
-from harness.local import start_local
 from harness.scenario import ClientSettings
+from harness.target.client import Connection, make_client
+from harness.target.local import start_local
 
 MISSING_JAVA = "/nonexistent/bin/java"
 GONE_WITHIN_SECONDS = 10.0
@@ -97,7 +97,7 @@ def test_moto_is_the_fallback_without_java(tmp_path, monkeypatch):
 
 def test_server_dies_with_a_killed_harness_process():
     script = (
-        "from harness.local import start_local; s = start_local(); "
+        "from harness.target.local import start_local; s = start_local(); "
         "print(s.process.pid, flush=True); import time; time.sleep(60)"
     )
     harness_process = subprocess.Popen(

@@ -9,20 +9,20 @@ import random
 
 import msgpack
 import pytest
-
 from conftest import SCENARIOS
-from harness import results_files
-from harness.client import Connection
+
 from harness.errors import ConditionalCheckError, ThrottledError
+from harness.metrics import results_files
 from harness.metrics.capacity import capacity_parts, is_read
 from harness.metrics.files import write_metrics_files
 from harness.metrics.latency import HIGHEST_US, LatencyHistograms, to_microseconds
 from harness.metrics.recorder import Recorder
 from harness.metrics.run_info import run_info
-from harness.scenario import load_scenario
 from harness.metrics.tally import Tally
 from harness.metrics.targets import statement_target, target_of
 from harness.metrics.throttling import throttle_reason
+from harness.scenario import load_scenario
+from harness.target.client import Connection
 
 THROTTLE = {
     "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
@@ -36,7 +36,7 @@ def nearest_rank(values, percentile):
 
 
 def latency_row(histograms: LatencyHistograms, key=("GetItem", "get")) -> dict:
-    rows = [dict(zip(results_files.LATENCY_COLUMNS, row)) for row in histograms.percentile_rows()]
+    rows = [dict(zip(results_files.LATENCY_COLUMNS, row, strict=False)) for row in histograms.percentile_rows()]
     return next(row for row in rows if (row["type"], row["name"]) == key)
 
 

@@ -11,14 +11,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, scenario_data, write_scenario
 from dynamodb_stub import THROTTLE_REASON, CapacityCountingProxy, RingStub
-from harness.datasets.ring import ring_keys
-from harness.local import free_port
-from harness.scenario import load_scenario
-from harness.session import open_target, setup
 from test_run_e2e import HARNESS, read_rows, run_dir_of
+
+from harness.datasets.ring import ring_keys
+from harness.run.session import open_target, setup
+from harness.scenario import load_scenario
+from harness.target.local import free_port
 
 ROUNDTRIP = REPO / "locustfiles" / "roundtrip.py"
 RAW_TIMES_LOCUSTFILE = Path(__file__).parent / "locustfiles" / "roundtrip_raw_times.py"

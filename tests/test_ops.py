@@ -10,15 +10,14 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from harness import tables
-from harness.datasets import logfile, ring
+from harness.datasets import dataset_items, logfile, ring
 from harness.datasets.orders import random_order
 from harness.errors import RequestValidationError, classify, error_code
-from harness.loader import load_items
 from harness.ops import get_ring_item, parallel_scan, partiql_insert_order, sharded_gsi_query, walk_ring
 from harness.ops.ring import BrokenRing
 from harness.scenario import TableSpec
-from harness.session import dataset_items
+from harness.target import tables
+from harness.target.loader import load_items
 
 RING_SIZE, RING_SEED = 50, 3
 LOG_SIZE, LOG_SEED, LOG_SHARDS = 3_000, 11, 10

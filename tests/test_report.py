@@ -21,15 +21,15 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import REPO, scenario_data, write_scenario
-from harness import runner
+
 from harness.cli import main
 from harness.report import build_report, operations, plots
 from harness.report.compare import compare_runs, render_comparison
 from harness.report.cost import SHIPPED_PRICING, NoPricesForRegion, Prices, estimate, load_prices
 from harness.report.latency import locust_bucket
 from harness.report.load import NO_HARNESS_FILES
+from harness.run import runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RUNS = FIXTURES / "runs"

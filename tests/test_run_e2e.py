@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SCENARIOS, scenario_data, write_scenario
+
 from harness.scenario import load_scenario
 
 HARNESS = [sys.executable, "-m", "harness.cli"]

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import REPO, SCENARIOS, scenario_data, write_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conftest import REPO, SCENARIOS, scenario_data, write_scenario
-from harness import runner
 from harness.cli import main
 from harness.errors import BadInput
+from harness.run import runner
 from harness.scenario import LoadSpec, LocalTarget, Scenario, load_scenario, parse_scenario, step_shards
 
 BAD_SCENARIOS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.yaml"))

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write_scenario
 from counting_stub import CountingDynamoDB, aws_proxy_env
+
 from harness.datasets.ring import ring_keys
 from harness.scenario import load_scenario
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.summary import read_stats, summary_lines
+from harness.run.summary import read_stats, summary_lines
 
 STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%
 GetItem,walk_ring,100,2,10,12.5,1,80,120,33.3,0.6,10,13,16,19,30,52,92,120,310,630,780

@@ -1,4 +1,4 @@
-"""Table ownership rules (harness.tables, harness.ownership) against the session's real DynamoDB Local.
+"""Table ownership rules (harness.target.tables, harness.target.ownership) against the session's real DynamoDB Local.
 
 DynamoDB Local does not support tagging, so ownership lives in the registry table
 ownership.REGISTRY_TABLE, keyed by table name and CreationDateTime.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import ownership, tables
 from harness.errors import TableConflict
 from harness.scenario import TableSpec
+from harness.target import ownership, tables
 
 
 def provisioned_spec(name: str, read: int = 5, write: int = 4, gsi_read: int = 3, gsi_write: int = 2, **extra) -> TableSpec:

@@ -1,4 +1,4 @@
-"""Unit tests of harness.web_tab: recorder counts -> the "DynamoDB" tab's rows, and the hook on Locust's real web UI."""
+"""Unit tests of harness.run.web_tab: recorder counts -> the "DynamoDB" tab's rows, and the hook on Locust's real web UI."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO, SCENARIOS, scenario_data, write_scenario
-from harness import web_tab
-from harness.metrics.recorder import Recorder
+
 from harness.metrics.tally import Tally
+from harness.run import web_tab
+from harness.run.web_tab import Resource, resources_of, step_targets, table_rows
 from harness.scenario import load_scenario
-from harness.web_tab import Resource, resources_of, step_targets, table_rows
 
 QUICKSTART = load_scenario(SCENARIOS / "quickstart.yaml")
 COLUMN_KEYS = [key for key, _title in web_tab.COLUMNS]
@@ -116,7 +115,8 @@ def test_step_targets_follow_the_step_names_and_indexes():
 HOOK_CHECK = """
 import json, re, sys
 from locust.env import Environment
-from harness import users, web_tab
+from harness.workload.tasks import users
+from harness.run import web_tab
 from harness.metrics.recorder import Recorder
 from harness.scenario import load_scenario
 

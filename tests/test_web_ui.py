@@ -17,18 +17,18 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import REPO, SCENARIOS
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-
-from conftest import REPO, SCENARIOS
-from harness.local import free_port
-from harness.scenario import load_scenario
-from harness.web_tab import COLUMNS, TAB_TITLE
 from test_run_e2e import run_dir_of
+
+from harness.run.web_tab import COLUMNS, TAB_TITLE
+from harness.scenario import load_scenario
+from harness.target.local import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -111,7 +111,7 @@ def table_rows(driver) -> list[dict[str, str]]:
     rows = []
     for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
         cells = [cell.text.strip() for cell in row.find_elements(By.CSS_SELECTOR, "td")]
-        rows.append(dict(zip(titles, cells)))
+        rows.append(dict(zip(titles, cells, strict=False)))
     return rows
 
 

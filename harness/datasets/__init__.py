@@ -1,10 +1,15 @@
-"""Deterministic item generators, one module per data model; items are in DynamoDB wire format."""
+"""Deterministic item generators, one module per data model; items are in DynamoDB wire format.
+
+May import the scenario model and the shared leaves; never Locust, never a client.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import ModuleType
 
 from harness.datasets import logfile, orders, ring
+from harness.scenario import LogfileDataset, TableSpec
 
 MODELS = {"orders": orders, "ring": ring, "logfile": logfile}
 
@@ -16,3 +21,17 @@ def model(name: str) -> ModuleType:
     except KeyError:
         known = ", ".join(sorted(MODELS))
         raise ValueError(f"unknown data model {name!r}; known models: {known}") from None
+
+
+def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
+    """The items of a table's dataset and how many there are."""
+    dataset = spec.dataset
+    generator = model(dataset.model)
+    if isinstance(dataset, LogfileDataset) and dataset.source:
+        total = generator.count_csv_rows(dataset.source)
+        limit = dataset.size or None
+        return generator.read_csv(dataset.source, shards=dataset.shards, limit=limit), min(total, limit or total)
+    options = {"shards": dataset.shards} if isinstance(dataset, LogfileDataset) else {}
+    if dataset.model == "orders":
+        options = {"accounts": dataset.accounts, "customers": dataset.customers}
+    return generator.generate_items(dataset.size, dataset.seed, **options), dataset.size

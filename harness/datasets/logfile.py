@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from os import PathLike
 from typing import NamedTuple
+
 from harness.scenario import LogfileDataset
 
 ATTRIBUTE_TYPES = LogfileDataset.ATTRIBUTE_TYPES
@@ -126,7 +127,7 @@ def gsi_1_sk(responsecode: int, date: str, hourofday: int) -> str:
 
 def log_item(line: LogLine, shards: int) -> dict:
     """One log line as an item in DynamoDB wire format, with its sharded GSI keys (no DynamoDB call)."""
-    item = {column: _attribute_value(column, value) for column, value in zip(CSV_COLUMNS, line)}
+    item = {column: _attribute_value(column, value) for column, value in zip(CSV_COLUMNS, line, strict=False)}
     item["GSI_1_PK"] = {"S": gsi_1_pk(line.requestid, shards)}
     item["GSI_1_SK"] = {"S": gsi_1_sk(line.responsecode, line.date, line.hourofday)}
     return item
@@ -193,7 +194,7 @@ def _weighted_choice(rng: random.Random, counts: dict):
 def _parse_row(row: list[str], where: str) -> LogLine:
     if len(row) != len(CSV_COLUMNS):
         raise ValueError(f"{where}: expected {len(CSV_COLUMNS)} columns, found {len(row)}")
-    return LogLine(*(_parse_field(column, text, where) for column, text in zip(CSV_COLUMNS, row)))
+    return LogLine(*(_parse_field(column, text, where) for column, text in zip(CSV_COLUMNS, row, strict=False)))
 
 
 def _parse_field(column: str, text: str, where: str) -> int | str:

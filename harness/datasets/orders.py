@@ -11,6 +11,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+
 from harness.scenario import OrdersDataset
 
 ATTRIBUTE_TYPES = OrdersDataset.ATTRIBUTE_TYPES

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
+
 from harness.scenario import RingDataset
 
 ATTRIBUTE_TYPES = RingDataset.ATTRIBUTE_TYPES

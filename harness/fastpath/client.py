@@ -133,9 +133,9 @@ class FastDynamoDBClient:
         The request body dict is the call's parameters when they serialize as plain JSON (then
         equal to the decoded body, which botocore's path hands over) and the decoded body otherwise.
         Control-plane calls made through the boto3 client are observed too, through botocore's
-        needs-retry event, exactly as harness.attempts does for a plain boto3 client.
+        needs-retry event, exactly as harness.fastpath.attempts does for a plain boto3 client.
         """
-        from harness.attempts import observe_attempts
+        from harness.fastpath.attempts import observe_attempts
 
         self._listeners.append(listener)
         observe_attempts(self._boto, listener)
@@ -196,7 +196,7 @@ class FastDynamoDBClient:
         return parsed
 
     def _notify(self, operation: str, request_body: dict, raw, parsed, exception) -> None:
-        """Listeners get what harness.attempts gives them for a boto3 client (the body decoded once per call)."""
+        """Listeners get what harness.fastpath.attempts gives them for a boto3 client (the body decoded once per call)."""
         if raw is not None:
             outcome, status = parsed, raw.status
         else:

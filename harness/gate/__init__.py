@@ -3,10 +3,12 @@
 No local DynamoDB throttles. The gate enforces each table's and GSI's capacity with DynamoDB's
 rules (token buckets with burst, per-partition limits, on-demand limits; harness.gate.buckets)
 and answers DynamoDB's own throttling errors. It runs as its own process, started next to the
-embedded server (harness.session.open_target), and keeps the one set of buckets of the run. It
+embedded server (harness.run.session.open_target), and keeps the one set of buckets of the run. It
 is a proxy (harness.gate.proxy) for any client, and the bank Locust processes lease tokens from
 (harness.gate.leases) to decide their own requests and send them straight to DynamoDB Local
 (harness.gate.in_process), which costs a run far less CPU than a proxy hop per request.
+
+May import target (to start its process), fastpath, scenario and the shared leaves; never Locust.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.gate.buckets import BURST_SECONDS
-from harness.local import LocalServer, free_port, spawn_server
+from harness.target.local import LocalServer, free_port, spawn_server
 
 GATE_KIND = "capacity-gate"
 

@@ -272,7 +272,7 @@ class CapacityModel(Admission):
         table = limits.table.name
         resources: dict[str | None, Limits] = {None: limits.table}
         resources.update({index.name: index for index in limits.indexes})
-        for (name, index, op), meter in list(self._meters.items()):
+        for name, index, op in list(self._meters):
             if name == table and index not in resources:
                 del self._meters[(name, index, op)]
         for index, resource in resources.items():

@@ -20,9 +20,9 @@ import logging
 import socket
 
 import gevent
-from gevent.lock import Semaphore
 from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from gevent.lock import Semaphore
 
 from harness.fastpath.transport import RawResponse
 from harness.gate import gate_info

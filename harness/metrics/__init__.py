@@ -5,5 +5,7 @@
 - `sums`, `tally`: the mergeable counters a process accumulates and ships to the master.
 - `recorder`: turns attempt listener calls and request events into a tally.
 - `locust_hooks`: wires a recorder into Locust (workers send deltas, the master merges and writes).
-- `files`, `run_info`: the harness_* files of the run folder (names in harness.results_files).
+- `files`, `run_info`: the harness_* files of the run folder (names in harness.metrics.results_files).
+
+May import target, fastpath, scenario and the shared leaves; the run folder's file names live here (results_files).
 """

@@ -1,4 +1,4 @@
-"""The harness_* files of a run folder, written from a merged Tally (names and columns: harness.results_files)."""
+"""The harness_* files of a run folder, written from a merged Tally (names and columns: harness.metrics.results_files)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from harness import results_files as files
+from harness.metrics import results_files as files
 from harness.metrics.tally import Tally
 
 

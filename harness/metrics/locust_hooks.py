@@ -15,12 +15,12 @@ from pathlib import Path
 
 from locust.runners import WorkerRunner
 
-from harness.attempts import observe_attempts
-from harness.client import Connection
+from harness.fastpath.attempts import observe_attempts
 from harness.metrics.files import write_metrics_files
 from harness.metrics.recorder import Recorder
 from harness.metrics.run_info import run_info
 from harness.scenario import Scenario
+from harness.target.client import Connection
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ class Recorder:
         self._clock = clock
 
     def on_attempt(self, operation: str, body: dict, parsed: dict, http_status: int | None) -> None:
-        """Attempt listener (harness.attempts): one HTTP attempt, SDK retries included."""
+        """Attempt listener (harness.fastpath.attempts): one HTTP attempt, SDK retries included."""
         body, parsed = body or {}, parsed or {}
         table, index = target_of(body)
         code = error_code_of(parsed)

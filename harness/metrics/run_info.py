@@ -6,12 +6,12 @@ from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
 from harness import __version__
-from harness.client import Connection
 from harness.scenario import Scenario, TableSpec
+from harness.target.client import Connection
 
 
 def run_info(scenario: Scenario, connection: Connection, start_time: float | None, end_time: float | None, workers: int) -> dict:
-    """The run's metadata as a JSON-ready dict (the keys harness.results_files documents for HARNESS_RUN)."""
+    """The run's metadata as a JSON-ready dict (the keys harness.metrics.results_files documents for HARNESS_RUN)."""
     retries = scenario.client.retries
     return {
         "scenario": scenario.name,

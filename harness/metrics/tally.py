@@ -1,6 +1,6 @@
 """Everything one process has counted since it last reported: mergeable, and shipped as plain rows.
 
-The rows have the columns of the harness_* CSV files (harness.results_files), so the wire format,
+The rows have the columns of the harness_* CSV files (harness.metrics.results_files), so the wire format,
 the merge and the files are one shape.
 """
 

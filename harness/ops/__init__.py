@@ -1,4 +1,7 @@
-"""Access patterns as plain functions: a client and arguments in, an OpResult out. No Locust here."""
+"""Access patterns as plain functions: a client and arguments in, an OpResult out. No Locust here.
+
+May import datasets, scenario and the shared leaves (errors, durations, redact); never Locust, boto3 clients come in as arguments.
+"""
 
 from harness.ops.partiql import partiql_insert_order
 from harness.ops.result import OpResult

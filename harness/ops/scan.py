@@ -8,7 +8,7 @@ from functools import partial
 
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.concurrency import run_parallel
+from harness.ops.concurrency import run_parallel
 from harness.ops.result import OpResult
 
 DEFAULT_PAGE_LIMIT = 1000  # DynamoDB Local takes ~23 s per page without Limit on a 1M-item table

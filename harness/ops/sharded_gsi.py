@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 
-from harness.concurrency import run_parallel
+from harness.ops.concurrency import run_parallel
 from harness.ops.result import OpResult
 
 
@@ -53,7 +53,7 @@ def sharded_gsi_query(
         request["Limit"] = page_limit
     query_one = partial(_count_shard, client, request, sort_prefix)
     result = OpResult(value=ShardedCount())
-    for key, part in zip(shard_keys(shards, shard_prefix), run_parallel(query_one, shard_keys(shards, shard_prefix))):
+    for key, part in zip(shard_keys(shards, shard_prefix), run_parallel(query_one, shard_keys(shards, shard_prefix)), strict=False):
         result.merge(part)
         result.value.per_shard[key] = part.value
         result.value.total += part.value

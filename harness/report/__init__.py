@@ -5,6 +5,8 @@
 - `analysis`: all of them for one run; `sections`, `render_md`, `render_html`, `plots`, `summary`: the outputs.
 - `build`: `build_report(run_dir)` writes report.md, report.html, summary.json and PNG plots.
 - `compare`: per-operation deltas between two runs.
+
+May import metrics (latency histograms, file names), scenario and the shared leaves; never workload, ops or target.
 """
 
 from harness.report.build import ReportResult, build_report

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import results_files as files
+from harness.metrics import results_files as files
 from harness.report import plots
 from harness.report.analysis import Analysis, analyse
 from harness.report.render_html import render_html

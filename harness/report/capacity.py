@@ -34,7 +34,7 @@ def summary(data: RunData, seconds: float | None) -> pd.DataFrame:
     """
     consumed = per_second(data)
     keys = [(item.table, item.index) for item in data.info.resources]
-    keys += sorted({key for key in zip(consumed["table"], consumed["index"]) if key not in keys})
+    keys += sorted({key for key in zip(consumed["table"], consumed["index"], strict=False) if key not in keys})
     return pd.DataFrame([_row(data, key, consumed, seconds) for key in keys], columns=SUMMARY_COLUMNS)
 
 
@@ -64,7 +64,7 @@ def over_time(data: RunData, start: float, end_second: float | None = None) -> p
     consumed = per_second(data)
     if consumed.empty:
         return pd.DataFrame(columns=["second", "resource", "read_units", "write_units"])
-    consumed["resource"] = [f"{table} / {index}" if index else table for table, index in zip(consumed["table"], consumed["index"])]
+    consumed["resource"] = [f"{table} / {index}" if index else table for table, index in zip(consumed["table"], consumed["index"], strict=False)]
     last = max(consumed["timestamp"].max(), end_second or 0)
     seconds = range(int(start), int(last) + 1)
     frames = []

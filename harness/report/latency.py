@@ -94,7 +94,7 @@ def _merged_histograms(histograms: pd.DataFrame | None) -> dict | None:
     for encoded in rows["encoded"]:
         merged.decode_and_add(encoded)
     count, _min, mean, *percentiles = summary_of(merged)
-    return {"count": int(count), "mean_ms": mean, **dict(zip(PERCENTILES, percentiles))}
+    return {"count": int(count), "mean_ms": mean, **dict(zip(PERCENTILES, percentiles, strict=False))}
 
 
 def locust_bucket(response_time_ms: float) -> float:

@@ -2,7 +2,7 @@
 
 Pure reading, no Locust: every file is optional. A missing harness_* file is noted in
 `RunData.notes` and the report falls back to Locust's numbers; a missing Locust file reads as
-an empty run. File names and columns: harness.results_files.
+an empty run. File names and columns: harness.metrics.results_files.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import results_files as files
 from harness.errors import (
     OTHER,
     ConditionalCheckError,
@@ -21,11 +20,12 @@ from harness.errors import (
     RequestValidationError,
     ThrottledError,
 )
+from harness.metrics import results_files as files
 from harness.report.run_info import RunInfo, read_run_info
 
 AGGREGATED = "Aggregated"
 COMPOSITE_TYPES = frozenset({"Lap"})
-"""Rows that sum requests already counted in other rows (harness.users.LAP): shown, never added to totals."""
+"""Rows that sum requests already counted in other rows (harness.workload.users.LAP): shown, never added to totals."""
 
 # Locust's failure text starts with the exception class (repr), which names the outcome.
 OUTCOME_OF_ERROR = {cls.__name__: cls.outcome for cls in (ThrottledError, ConditionalCheckError, RequestValidationError, ConnectionFailure)}

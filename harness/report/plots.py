@@ -70,7 +70,7 @@ def plot_latency(latency: pd.DataFrame, path: Path) -> Path | None:
         return None
     latency, width = _thin(latency, ["type", "name"], "max")
     figure, axes = _figure(3)
-    for ax, column, title in zip(axes, ("p50_ms", "p95_ms", "p99_ms"), ("p50", "p95", "p99")):
+    for ax, column, title in zip(axes, ("p50_ms", "p95_ms", "p99_ms"), ("p50", "p95", "p99"), strict=False):
         for (kind, name), rows in latency.groupby(["type", "name"], sort=True):
             ax.plot(rows["second"], rows[column], label=_label(kind, name), linestyle="--" if kind == "Lap" else "-", linewidth=1.4)
         ax.set_yscale("log")
@@ -133,7 +133,7 @@ def plot_capacity(capacity: pd.DataFrame, provisioned: dict[str, tuple[float, fl
     resources = sorted(capacity["resource"].unique())
     capacity, width = _thin(capacity, ["resource"], "max")
     figure, axes = _figure(len(resources), 2.2)
-    for ax, resource in zip(axes, resources):
+    for ax, resource in zip(axes, resources, strict=False):
         rows = capacity[capacity["resource"] == resource]
         ax.plot(rows["second"], rows["read_units"], color="tab:blue", label="consumed RCU/s", linewidth=1.4, drawstyle="steps-post")
         ax.plot(rows["second"], rows["write_units"], color="tab:orange", label="consumed WCU/s", linewidth=1.4, drawstyle="steps-post")

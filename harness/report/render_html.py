@@ -69,8 +69,8 @@ def _table(table: Table) -> str:
         css = ' class="num"' if numeric else ""
         return f"<{tag}{css}>{inline(text)}</{tag}>"
 
-    head = "".join(cell("th", column, numeric) for column, numeric in zip(table.columns, table.numeric))
-    rows = ["<tr>" + "".join(cell("td", text, numeric) for text, numeric in zip(row, table.numeric)) + "</tr>" for row in table.rows]
+    head = "".join(cell("th", column, numeric) for column, numeric in zip(table.columns, table.numeric, strict=False))
+    rows = ["<tr>" + "".join(cell("td", text, numeric) for text, numeric in zip(row, table.numeric, strict=False)) + "</tr>" for row in table.rows]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import results_files as files
 from harness.errors import BadInput
+from harness.metrics import results_files as files
 from harness.scenario import Scenario, Threshold, load_scenario
 
 WORKERS_FILE = getattr(files, "HARNESS_WORKERS", "harness_workers.json")  # written by the master of a distributed run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from harness import results_files as files
+from harness.metrics import results_files as files
 from harness.report import fmt, operations, plots
 from harness.report.analysis import Analysis
 from harness.report.document import Block, Document, Image, Section, table

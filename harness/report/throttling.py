@@ -68,7 +68,7 @@ def over_time(data: RunData, start: float, end_second: float | None = None) -> p
     if data.throttles is None or data.throttles.empty:
         return pd.DataFrame(columns=["second", "resource", "throttled_attempts"])
     frame = data.throttles.copy()
-    frame["resource"] = [f"{table} / {index}" if index else table for table, index in zip(frame["table"], frame["index"])]
+    frame["resource"] = [f"{table} / {index}" if index else table for table, index in zip(frame["table"], frame["index"], strict=False)]
     per_second = frame.pivot_table(index="timestamp", columns="resource", values="throttled_attempts", aggfunc="sum", fill_value=0)
     last = max(per_second.index.max(), end_second or 0)
     per_second = per_second.reindex(range(int(start), int(last) + 1), fill_value=0)

@@ -2,6 +2,8 @@
 
 Every error is one line naming the file, the field path (``workload.mix[2].weight``), what was
 expected and what was found. Unknown keys are errors.
+
+Imports nothing of the harness but the shared leaves errors and durations.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.durations import parse_duration
-from harness.scenario.base import FromList, Spec
 from harness.errors import BadInput
+from harness.scenario.base import FromList, Spec
 
 TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,255}$"
 MAX_TOTAL_SEGMENTS = 1_000_000  # DynamoDB's limit on Scan's TotalSegments
@@ -44,7 +46,7 @@ class EndpointTarget(Spec):
     url: str = Field(pattern=r"^https?://[^\s/]+")
     region: str = "us-east-1"
     confirm: bool = False
-    """An AWS host as `url` (*.amazonaws.com, *.amazonaws.com.cn, *.api.aws) is real AWS: it needs this or --allow-aws (harness/aws_guard.py)."""
+    """An AWS host as `url` (*.amazonaws.com, *.amazonaws.com.cn, *.api.aws) is real AWS: it needs this or --allow-aws (harness/safety/aws_guard.py)."""
 
 
 class AwsTarget(Spec):
@@ -209,7 +211,7 @@ class TableSpec(Spec):
     recreate: bool = False
     dataset: Dataset | None = None
     capacity_schedule: Annotated[tuple[CapacityChange, ...], FromList] = ()
-    """Provisioned capacity changes during the run, e.g. [{after: 60s, read: 100, write: 100}] (harness/capacity_schedule.py)."""
+    """Provisioned capacity changes during the run, e.g. [{after: 60s, read: 100, write: 100}] (harness/target/capacity_schedule.py)."""
 
     def gsi(self, name: str) -> GsiSpec | None:
         """The GSI called `name`, or None."""

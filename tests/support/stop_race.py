@@ -19,7 +19,7 @@ from gevent.pool import Group
 from locust import User, constant, task
 from locust.env import Environment
 
-from harness.users import DynamoDBUser
+from harness.workload.users import DynamoDBUser
 
 USERS = 40
 

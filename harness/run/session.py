@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from harness import tables
-from harness.aws_guard import require_opt_in
-from harness.capacity_schedule import CapacitySchedule
-from harness.client import Connection, make_client
-from harness.datasets import model
+from harness.datasets import dataset_items
 from harness.gate import start_gate
-from harness.loader import load_items
-from harness.local import LocalServer, start_local
-from harness.scenario import LogfileDataset, Scenario, TableSpec
+from harness.safety.aws_guard import require_opt_in
+from harness.scenario import Scenario, TableSpec
+from harness.target import tables
+from harness.target.capacity_schedule import CapacitySchedule
+from harness.target.client import Connection, make_client
+from harness.target.loader import load_items
+from harness.target.local import LocalServer, start_local
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def open_target(
     `capacity_gate`: the explicit endpoint (or the endpoint target) is a capacity gate (`python -m harness.gate`), whose
     tokens Locust users lease (harness.gate.in_process); the embedded target's gate always is.
 
-    Real AWS (a `kind: aws` target, or an endpoint on an AWS host: harness.aws_guard) needs
+    Real AWS (a `kind: aws` target, or an endpoint on an AWS host: harness.safety.aws_guard) needs
     `confirm: true` in the scenario's target or `allow_aws`; BadInput otherwise, before any request.
     """
     target = scenario.target
@@ -95,20 +95,6 @@ def open_target(
         log.info(note)
         opened.notes.append(note)
     return opened
-
-
-def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
-    """The items of a table's dataset and how many there are."""
-    dataset = spec.dataset
-    generator = model(dataset.model)
-    if isinstance(dataset, LogfileDataset) and dataset.source:
-        total = generator.count_csv_rows(dataset.source)
-        limit = dataset.size or None
-        return generator.read_csv(dataset.source, shards=dataset.shards, limit=limit), min(total, limit or total)
-    options = {"shards": dataset.shards} if isinstance(dataset, LogfileDataset) else {}
-    if dataset.model == "orders":
-        options = {"accounts": dataset.accounts, "customers": dataset.customers}
-    return generator.generate_items(dataset.size, dataset.seed, **options), dataset.size
 
 
 def prepare_tables(

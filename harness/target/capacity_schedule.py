@@ -15,8 +15,8 @@ import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness import ownership, tables
 from harness.scenario import CapacityChange, TableSpec
+from harness.target import ownership, tables
 
 log = logging.getLogger(__name__)
 

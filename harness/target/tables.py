@@ -11,9 +11,9 @@ import logging
 
 from botocore.exceptions import ClientError
 
-from harness import ownership
 from harness.errors import TableConflict, error_code
 from harness.scenario import Capacity, GsiSpec, TableSpec
+from harness.target import ownership
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _create(client, spec: TableSpec) -> None:
 
 def _match_capacity(client, spec: TableSpec, existing: dict) -> None:
     """UpdateTable to the scenario's provisioned capacity when the table is ours; otherwise only warn."""
-    updates = _capacity_updates(spec, existing)
+    updates = capacity_updates(spec, existing)
     if not updates:
         return
     if not ownership.is_owned(client, existing):
@@ -134,7 +134,7 @@ def _match_capacity(client, spec: TableSpec, existing: dict) -> None:
     client.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig=WAIT)
 
 
-def _capacity_updates(spec: TableSpec, existing: dict) -> dict:
+def capacity_updates(spec: TableSpec, existing: dict) -> dict:
     """UpdateTable arguments that bring provisioned capacity to the scenario's, or {} when it matches."""
     if spec.billing_mode != "PROVISIONED":
         return {}

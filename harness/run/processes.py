@@ -27,7 +27,7 @@ def run_processes(main_command: list[str], worker_commands: list[list[str]], wor
     """Start the main Locust process and the workers, wait for the main one; returns its exit code."""
     main = subprocess.Popen(main_command, preexec_fn=_default_sigint)
     workers = []
-    for command, log_path in zip(worker_commands, worker_logs):
+    for command, log_path in zip(worker_commands, worker_logs, strict=False):
         with open(log_path, "wb") as log_file:
             workers.append(subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=_default_sigint))
     everyone = [main, *workers]

@@ -19,20 +19,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 from locust.rpc import Message
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
-from harness import aws_guard
-from harness.client import Connection, shared_client
 from harness.datasets import ring
 from harness.durations import parse_duration
 from harness.errors import HarnessError
-from harness.final_stats import write_final_stats
 from harness.metrics.locust_hooks import install as install_metrics
-from harness.partition import Partition, install as install_partition
+from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
-from harness.results_files import HARNESS_WORKERS
-from harness.worker_health import WorkerHealth
+from harness.run.final_stats import write_final_stats
+from harness.run.partition import Partition
+from harness.run.partition import install as install_partition
+from harness.run.session import Target, open_target, setup
+from harness.run.web_tab import install as install_web_tab
+from harness.run.worker_health import WorkerHealth
+from harness.safety import aws_guard
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
-from harness.session import Target, open_target, setup
-from harness.web_tab import install as install_web_tab
+from harness.target.client import Connection, shared_client
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,14 @@ class RunContext:
     """Users this process has started: each user's ordinal within the process."""
 
     def client(self):
-        """The process's one DynamoDB client (harness.client's cache): every User and the metrics share it.
+        """The process's one DynamoDB client (harness.target.client's cache): every User and the metrics share it.
         Behind a capacity gate, it decides requests here with leased tokens (harness.gate.in_process)."""
-        return shared_client(self.connection, self.scenario.client, pool=self.pool_size, leases=True)
+        wrap = None
+        if self.connection.capacity_gate:
+            from harness.gate.in_process import gated_client  # gevent-only: loaded by gated runs alone
+
+            wrap = gated_client
+        return shared_client(self.connection, self.scenario.client, pool=self.pool_size, wrap=wrap)
 
     def next_user_ordinal(self) -> int:
         """A new user's ordinal within this process (0, 1, 2, ...)."""

@@ -34,7 +34,7 @@ MASTER_LAG_SECONDS = 5
 
 ON_DEMAND = "on demand"
 LAP = "Lap"
-"""harness.users.LAP, the request_type of a ring lap (not imported: harness.users imports Locust, this module must not)."""
+"""harness.workload.users.LAP, the request_type of a ring lap (not imported: harness.workload.users imports Locust, this module must not)."""
 
 COLUMNS = [
     ("table", "Table"),

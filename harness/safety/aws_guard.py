@@ -5,7 +5,7 @@ an endpoint whose host is AWS's (`*.amazonaws.com`, `*.amazonaws.com.cn`, `*.api
 port or scheme). It needs --allow-aws or `confirm: true` in the scenario's target. Without either,
 `require_opt_in` (called by session.open_target, so by every command and locustfile) raises
 BadInput before anything is contacted. With it, `review` (run and setup) checks the cost ceiling
-(harness.cost_ceiling) against --max-cost before any request, then reads the account (STS
+(harness.safety.cost_ceiling) against --max-cost before any request, then reads the account (STS
 GetCallerIdentity, short timeout) and the tables (DescribeTable, ListTagsOfResource), checks again,
 and returns the plan's lines, all before anything is created. Credentials are never printed.
 """
@@ -21,13 +21,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness import ownership, tables
-from harness.client import USER_AGENT, Connection, make_client
-from harness.cost_ceiling import ON_DEMAND_BASIS, PROVISIONED_BASIS, Ceiling, UnitPrices, estimate, load_writes
 from harness.durations import parse_duration
 from harness.errors import BadInput, HarnessError, TableConflict, error_code
 from harness.redact import redact
+from harness.safety.cost_ceiling import ON_DEMAND_BASIS, PROVISIONED_BASIS, Ceiling, UnitPrices, estimate, load_writes
 from harness.scenario import Scenario, TableSpec
+from harness.target import ownership, tables
+from harness.target.client import USER_AGENT, Connection, make_client
 
 AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 STS_TIMEOUT_S = 3.0
@@ -208,7 +208,7 @@ def plan_table(client, spec: TableSpec) -> TablePlan:
             f"table {spec.name!r} exists with another schema and the run may not replace it "
             "(recreate: true, and only for tables the harness created): nothing was created or changed"
         )
-    updates = tables._capacity_updates(spec, existing)  # the very UpdateTable ensure_table would send
+    updates = tables.capacity_updates(spec, existing)  # the very UpdateTable ensure_table would send
     if not updates:
         return TablePlan(spec, "reuse", False, existing)
     if not ownership.is_owned(client, existing):

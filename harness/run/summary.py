@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from harness.results_files import HARNESS_LATENCY, LOCUST_STATS
+from harness.metrics.results_files import HARNESS_LATENCY, LOCUST_STATS
 
 
 def _rows(path: Path) -> list[dict]:

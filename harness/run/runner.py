@@ -16,10 +16,10 @@ from pathlib import Path
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
-from harness.local import free_port
-from harness.processes import master_role_args, run_processes, worker_role_args
+from harness.run.processes import master_role_args, run_processes, worker_role_args
+from harness.run.session import Target, open_target, setup
 from harness.scenario import Scenario
-from harness.session import Target, open_target, setup
+from harness.target.local import free_port
 
 log = logging.getLogger(__name__)
 

@@ -122,7 +122,7 @@ def _value_size(value: dict) -> int:
 
 def load_writes(spec: TableSpec) -> tuple[int, int, tuple[str, ...]]:
     """(items, write units per item, GSIs the items reach) of a table's dataset load; (0, 0, ()) without one."""
-    from harness.session import dataset_items  # the same items the loader sends
+    from harness.datasets import dataset_items  # the same items the loader sends
 
     dataset = spec.dataset
     if dataset is None or dataset.load == "never":

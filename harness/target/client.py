@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import boto3
 from botocore.config import Config
@@ -86,20 +87,16 @@ def fast_client(boto_client, session, connection: Connection, settings: ClientSe
     )  # fmt: skip
 
 
-def shared_client(connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL, leases: bool = False):
+def shared_client(connection: Connection, settings: ClientSettings, pool: int = DEFAULT_POOL, wrap: Callable | None = None):
     """The process's client for this connection and settings, created on first use.
 
-    `leases` (Locust processes only: gevent): behind a capacity gate, the client's requests are
-    decided in this process with tokens leased from the gate and sent straight to DynamoDB
-    Local (harness.gate.in_process), instead of each passing through the gate's process.
+    `wrap(client, endpoint_url)`, when given, is applied once to the new client and cached with it:
+    Locust processes behind a capacity gate wrap theirs so requests are decided in the process
+    with leased tokens (harness.gate.in_process.gated_client). The wrapper must be the same
+    object on every call (a module-level function) to find the cached client again.
     """
-    leases = leases and connection.capacity_gate
-    key = (connection, settings, pool, leases)
+    key = (connection, settings, pool, wrap)
     if key not in _clients:
         client = make_client(connection, settings, pool)
-        if leases:
-            from harness.gate.in_process import gated_client
-
-            client = gated_client(client, connection.endpoint_url)
-        _clients[key] = client
+        _clients[key] = wrap(client, connection.endpoint_url) if wrap else client
     return _clients[key]
