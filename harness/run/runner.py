@@ -23,7 +23,7 @@ from harness.target.local import free_port
 
 log = logging.getLogger(__name__)
 
-LOCUSTFILES = Path(__file__).resolve().parent.parent / "locustfiles"
+LOCUSTFILES = Path(__file__).resolve().parents[2] / "locustfiles"
 CSV_PREFIX = "locust"
 
 
