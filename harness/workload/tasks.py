@@ -55,7 +55,7 @@ def walk_ring_task(step: WalkRingStep, scenario: Scenario) -> Task:
         keys = user.harness.ring_keys[step.table]
         lap = user.ring_laps.get(step.step_name)
         if lap is None:
-            start = keys[user.harness.run.partition.ring_start(user.ordinal, len(keys))]
+            start = keys[user.harness.partition.ring_start(user.ordinal, len(keys))]
             lap = user.ring_laps[step.step_name] = RingLap(start, start)
         for _ in range(step.steps or len(keys)):
             result = user._call("GetItem", step.step_name, get_ring_item, step.table, lap.position)
@@ -87,7 +87,7 @@ def parallel_scan_task(step: ParallelScanStep, scenario: Scenario) -> Task:
             expression_values=step.values,
             sum_attribute=step.sum,
             index=step.index,
-            only_segments=user.harness.run.partition.segments(step.segments) if step.split_across_workers else None,
+            only_segments=user.harness.partition.segments(step.segments) if step.split_across_workers else None,
         )
 
     return scan

@@ -40,7 +40,7 @@ class DynamoDBUser(User):
         super().__init__(environment)
         self.harness = environment.harness_run
         """The RunContext the harness hooks attached at init: scenario, connection, ring keys."""
-        self.client = self.harness.target.client()
+        self.client = self.harness.client()
         self.rng = random.Random()
         """Per-user randomness for new keys (seeded from the OS, so users never collide)."""
         self.ordinal = self.harness.next_user_ordinal()
