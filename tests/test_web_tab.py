@@ -115,7 +115,7 @@ def test_step_targets_follow_the_step_names_and_indexes():
 HOOK_CHECK = """
 import json, re, sys
 from locust.env import Environment
-from harness.workload.tasks import users
+from harness.workload import users
 from harness.run import web_tab
 from harness.metrics.recorder import Recorder
 from harness.scenario import load_scenario
