@@ -15,12 +15,16 @@ THROTTLE_CODES = frozenset(
 )
 # A cancelled transaction whose items were refused for capacity is a throttle, not a failed condition.
 THROTTLED_ITEM_CODES = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
-CONDITIONAL_CODES = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+CONDITIONAL_CODES = frozenset({"ConditionalCheckFailedException"})
+TRANSACTION_CANCELED_CODE = "TransactionCanceledException"
+# CancellationReasons codes: "None" for an item that was fine, else why the transaction was cancelled.
+CONFLICT_REASON = "TransactionConflict"
 # The API model names the PartiQL duplicate-key error DuplicateItemException; DynamoDB Local answers DuplicateItem.
 VALIDATION_CODES = frozenset({"ValidationException", "SerializationException", "DuplicateItemException", "DuplicateItem"})
 
 THROTTLED = "throttled"
 CONDITIONAL = "conditional"
+TRANSACTION_CONFLICT = "transaction_conflict"
 VALIDATION = "validation"
 CONNECTION = "connection"
 OTHER = "other"
@@ -64,6 +68,24 @@ class ConditionalCheckError(DynamoDBError):
     outcome = CONDITIONAL
 
 
+class TransactionCanceledError(ConditionalCheckError):
+    """TransactionCanceledException not caused by throttling; its text lists CancellationReasons in order.
+
+    A ConditionalCheckError (outcome conditional) as every cancelled transaction was before this
+    class existed; `reasons` holds one code per item of the request ("None" for items that were fine).
+    """
+
+    def __init__(self, code: str, message: str, reasons: tuple[str, ...] = ()):
+        super().__init__(code, message)
+        self.reasons = reasons
+
+
+class TransactionConflictError(TransactionCanceledError):
+    """A transaction cancelled because another request was changing one of its items (TransactionConflict)."""
+
+    outcome = TRANSACTION_CONFLICT
+
+
 class RequestValidationError(DynamoDBError):
     """ValidationException and other malformed-request answers."""
 
@@ -91,9 +113,26 @@ def is_throttled_answer(code: str | None, error: dict) -> bool:
     """
     if code in THROTTLE_CODES:
         return True
-    if code == "TransactionCanceledException":
-        return any((reason or {}).get("Code") in THROTTLED_ITEM_CODES for reason in error.get("CancellationReasons") or [])
+    if code == TRANSACTION_CANCELED_CODE:
+        return any(reason in THROTTLED_ITEM_CODES for reason in cancellation_reasons(error))
     return False
+
+
+def cancellation_reasons(error: dict) -> tuple[str, ...]:
+    """The CancellationReasons codes of botocore's parsed TransactionCanceledException, in request order."""
+    return tuple((reason or {}).get("Code") or "None" for reason in error.get("CancellationReasons") or [])
+
+
+def cancelled_transaction(code: str, message: str, error: dict) -> TransactionCanceledError:
+    """TransactionConflictError when any item conflicted, else TransactionCanceledError.
+
+    The text is the reason codes only (`[None, ConditionalCheckFailed]`): Locust groups failures
+    by text, and DynamoDB's message varies in wording between DynamoDB and DynamoDB Local.
+    """
+    reasons = cancellation_reasons(error)
+    text = f"[{', '.join(reasons)}]" if reasons else message
+    kind = TransactionConflictError if CONFLICT_REASON in reasons else TransactionCanceledError
+    return kind(code, text, reasons)
 
 
 def classify(exc: BaseException) -> DynamoDBError:
@@ -106,6 +145,8 @@ def classify(exc: BaseException) -> DynamoDBError:
         message = redact(exc.response.get("Error", {}).get("Message", ""))  # type: ignore[attr-defined]
         if is_throttled_answer(code, exc.response):  # type: ignore[attr-defined]
             return ThrottledError(code, message)
+        if code == TRANSACTION_CANCELED_CODE:
+            return cancelled_transaction(code, message, exc.response)  # type: ignore[attr-defined]
         if code in CONDITIONAL_CODES:
             return ConditionalCheckError(code, message)
         if code in VALIDATION_CODES:

@@ -11,7 +11,7 @@ import pytest
 from conftest import WORKSHOP_DATA
 
 from harness import datasets
-from harness.datasets import logfile, orders, ring
+from harness.datasets import logfile, orders, ring, template
 
 SMALL_LOG = WORKSHOP_DATA / "logfile_small1.csv"
 
@@ -67,8 +67,8 @@ def test_generation_does_not_touch_the_global_random(name):
 
 def test_model_returns_the_module_and_lists_known_names_when_unknown():
     assert datasets.model("ring") is ring
-    assert datasets.MODELS == {"orders": orders, "ring": ring, "logfile": logfile}
-    with pytest.raises(ValueError, match="logfile, orders, ring"):
+    assert datasets.MODELS == {"orders": orders, "ring": ring, "logfile": logfile, "template": template}
+    with pytest.raises(ValueError, match="logfile, orders, ring, template"):
         datasets.model("customers")
 
 

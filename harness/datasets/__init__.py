@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import ModuleType
 
-from harness.datasets import logfile, orders, ring
-from harness.scenario import LogfileDataset, TableSpec
+from harness.datasets import logfile, orders, ring, template
+from harness.scenario import LogfileDataset, TableSpec, TemplateDataset
 
-MODELS = {"orders": orders, "ring": ring, "logfile": logfile}
+MODELS = {"orders": orders, "ring": ring, "logfile": logfile, "template": template}
 
 
 def model(name: str) -> ModuleType:
@@ -26,6 +26,9 @@ def model(name: str) -> ModuleType:
 def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
     """The items of a table's dataset and how many there are."""
     dataset = spec.dataset
+    if isinstance(dataset, TemplateDataset):
+        items = template.TemplateItems(dataset, required_attributes=spec.key.names(), path=f"table {spec.name}: dataset")
+        return items.generate_items(), items.total_items()
     generator = model(dataset.model)
     if isinstance(dataset, LogfileDataset) and dataset.source:
         total = generator.count_csv_rows(dataset.source)

@@ -13,6 +13,12 @@ LOCUST_FAILURES = "locust_failures.csv"
 LOCUST_HTML = "locust_report.html"
 SCENARIO_COPY = "scenario.yaml"
 
+# Rows of Locust's stats whose requests are already counted one by one in other rows: a ring lap
+# (N GetItem calls) and a chain of operations. Reports show them and never add them to totals.
+LAP = "Lap"
+CHAIN = "Chain"
+COMPOSITE_TYPES = frozenset({LAP, CHAIN})
+
 # Exact latency percentiles from HDR histograms, one row per (type, name) plus an "Aggregated" row.
 HARNESS_LATENCY = "harness_latency.csv"
 LATENCY_COLUMNS = ["type", "name", "count", "min_ms", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms"]

@@ -44,3 +44,35 @@ class OpResult:
     def capacity_units(self) -> float:
         """Total capacity units consumed, table and indexes together."""
         return sum(entry.get("CapacityUnits", 0.0) for entry in self.consumed)
+
+
+@dataclass
+class Returned:
+    """What DynamoDB answered to one operation (harness.ops.items, reads, batches, transactions, statements), in wire format.
+
+    `items`: GetItem's Item, Query/Scan/ExecuteStatement pages' Items, BatchGetItem's Responses
+    flattened, TransactGetItems' found items; `count` how many items matched (Query/Scan: the sum of
+    Count, also with Select=COUNT); `scanned_count` items read before the filter (Query/Scan);
+    `pages` responses read by a paginated operation; `attributes` the ReturnValues of
+    Put/Update/DeleteItem; `unprocessed` keys or write requests BatchGet/BatchWriteItem left
+    unprocessed after the re-sends; `statement_errors` BatchExecuteStatement's per-statement
+    errors counted by code.
+    """
+
+    items: list[dict] = field(default_factory=list)
+    count: int = 0
+    scanned_count: int = 0
+    pages: int = 0
+    attributes: dict | None = None
+    unprocessed: int = 0
+    statement_errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Returned) -> None:
+        """Fold another answer of the same operation in (a parallel scan's segments)."""
+        self.items.extend(other.items)
+        self.count += other.count
+        self.scanned_count += other.scanned_count
+        self.pages += other.pages
+        self.unprocessed += other.unprocessed
+        for code, number in other.statement_errors.items():
+            self.statement_errors[code] = self.statement_errors.get(code, 0) + number

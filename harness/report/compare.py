@@ -67,7 +67,7 @@ def render_comparison(result: dict) -> str:
     cost_rows = [[row["resource"], _cell(row["per_month_usd"], fmt.usd)] for row in result["cost_by_resource"]]
     sections = [
         Section("Per operation", ("Each cell: A → B (change).", table(op_columns, op_rows, set(op_columns[2:])))),
-        Section("Totals (Lap rows not added)", (table(["metric", "A → B (change)"], total_rows, {"A → B (change)"}),)),
+        Section("Totals (Lap and Chain rows not added)", (table(["metric", "A → B (change)"], total_rows, {"A → B (change)"}),)),
     ]
     if cost_rows:
         sections.append(Section("Estimated cost per table and GSI, per month at the measured rate, as billed", (table(["table / index", "A → B (change)"], cost_rows, {"A → B (change)"}),)))

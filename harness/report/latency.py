@@ -77,7 +77,7 @@ def _overall(data: RunData, exact: pd.DataFrame | None) -> dict | None:
         return None
     beside = locust_total is not None and (includes_composites or not composites)
     locust = _locust_values(locust_total) if beside else dict.fromkeys(PERCENTILES, np.nan)
-    name = f"{AGGREGATED} (Lap rows included)" if includes_composites else ALL_REQUESTS
+    name = f"{AGGREGATED} (Lap and Chain rows included)" if includes_composites else ALL_REQUESTS
     return {"type": "", "name": name, "composite": False, **row} | {f"locust_{p}": value for p, value in locust.items()}
 
 

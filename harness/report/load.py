@@ -19,16 +19,21 @@ from harness.errors import (
     HarnessError,
     RequestValidationError,
     ThrottledError,
+    TransactionCanceledError,
+    TransactionConflictError,
 )
 from harness.metrics import results_files as files
 from harness.report.run_info import RunInfo, read_run_info
 
 AGGREGATED = "Aggregated"
-COMPOSITE_TYPES = frozenset({"Lap"})
-"""Rows that sum requests already counted in other rows (harness.workload.users.LAP): shown, never added to totals."""
+COMPOSITE_TYPES = files.COMPOSITE_TYPES
+"""Rows that sum requests already counted in other rows (ring laps, chains): shown, never added to totals."""
 
 # Locust's failure text starts with the exception class (repr), which names the outcome.
-OUTCOME_OF_ERROR = {cls.__name__: cls.outcome for cls in (ThrottledError, ConditionalCheckError, RequestValidationError, ConnectionFailure)}
+OUTCOME_OF_ERROR = {
+    cls.__name__: cls.outcome
+    for cls in (ThrottledError, ConditionalCheckError, TransactionCanceledError, TransactionConflictError, RequestValidationError, ConnectionFailure)
+}
 
 STATS_COLUMNS = {
     "Type": "type", "Name": "name", "Request Count": "requests", "Failure Count": "failures",
@@ -63,7 +68,7 @@ class RunData:
     history: pd.DataFrame
     """locust_stats_history.csv, one row per (type, name) per second; Aggregated rows have type ""."""
     failures: pd.DataFrame
-    """locust_failures.csv plus `outcome` (throttled, conditional, validation, connection, other)."""
+    """locust_failures.csv plus `outcome` (throttled, conditional, transaction_conflict, validation, connection, other)."""
     latency: pd.DataFrame | None
     histograms: pd.DataFrame | None
     attempts: pd.DataFrame | None

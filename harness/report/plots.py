@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter
 
+from harness.metrics.results_files import COMPOSITE_TYPES
+
 LATENCY_PNG = "latency.png"
 THROUGHPUT_PNG = "throughput.png"
 THROTTLES_PNG = "throttles.png"
@@ -72,7 +74,7 @@ def plot_latency(latency: pd.DataFrame, path: Path) -> Path | None:
     figure, axes = _figure(3)
     for ax, column, title in zip(axes, ("p50_ms", "p95_ms", "p99_ms"), ("p50", "p95", "p99"), strict=False):
         for (kind, name), rows in latency.groupby(["type", "name"], sort=True):
-            ax.plot(rows["second"], rows[column], label=_label(kind, name), linestyle="--" if kind == "Lap" else "-", linewidth=1.4)
+            ax.plot(rows["second"], rows[column], label=_label(kind, name), linestyle="--" if kind in COMPOSITE_TYPES else "-", linewidth=1.4)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
         ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))  # 40, not 4×10¹
@@ -94,12 +96,12 @@ def plot_throughput(throughput: pd.DataFrame, window: int, path: Path) -> Path |
     averaged = f" (averaged over each reporting interval, typically {window} s)" if window > 1 else ""
     averaged += f" (mean per {width} s)" if width > 1 else ""
     for (kind, name), rows in throughput.groupby(["type", "name"], sort=True):
-        style = "--" if kind == "Lap" else "-"
+        style = "--" if kind in COMPOSITE_TYPES else "-"
         axes[0].plot(rows["second"], rows["requests_per_s"], label=_label(kind, name), linestyle=style, linewidth=1.4)
         if failed:
             axes[1].plot(rows["second"], rows["failures_per_s"], label=_label(kind, name), linestyle=style, linewidth=1.4)
-    total = throughput[throughput["type"] != "Lap"].groupby("second")["requests_per_s"].sum()
-    axes[0].plot(total.index, total.to_numpy(), color="black", linewidth=2, label="total (Lap not added)")
+    total = throughput[~throughput["type"].isin(COMPOSITE_TYPES)].groupby("second")["requests_per_s"].sum()
+    axes[0].plot(total.index, total.to_numpy(), color="black", linewidth=2, label="total (Lap and Chain rows not added)")
     axes[0].set_ylabel("requests/s")
     axes[0].set_title(f"Requests per second{averaged}{'' if failed else '; no request failed'}", fontsize=10, loc="left")
     if failed:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.metrics import results_files as files
-from harness.scenario import Scenario, Threshold, load_scenario
+from harness.scenario import Scenario, Threshold, load_scenario, stats_rows
 
 WORKERS_FILE = getattr(files, "HARNESS_WORKERS", "harness_workers.json")  # written by the master of a distributed run
 
@@ -138,7 +138,7 @@ def _from_scenario(scenario: Scenario) -> RunInfo:
     for table in scenario.tables:
         resources.append(Resource(table.name, "", table.billing_mode, *_units(table.capacity)))
         resources += [Resource(table.name, gsi.name, table.billing_mode, *_units(gsi.capacity)) for gsi in table.gsis]
-    steps = tuple(Step(step.step_name, step.task, step.table, getattr(step, "index", None) or "") for step in scenario.workload.mix)
+    steps = tuple(Step(*row) for row in stats_rows(scenario))
     return RunInfo(
         scenario=scenario.name,
         region=scenario.target.region,

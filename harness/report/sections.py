@@ -12,7 +12,10 @@ from harness.report.latency import ALL_REQUESTS, HARNESS, LABELS, PERCENTILES, l
 from harness.report.throttling import retry_policy
 
 COMPOSITE_MARK = "†"
-COMPOSITE_NOTE = f"{COMPOSITE_MARK} Lap: a composite row (one lap of the ring = its GetItem requests, already counted in the GetItem row); shown, never added into totals."
+COMPOSITE_NOTE = (
+    f"{COMPOSITE_MARK} Lap and Chain: composite rows (one lap of the ring = its GetItem requests; one chain = its operations,"
+    " each already counted in its own row); shown, never added into totals."
+)
 
 
 def document(analysis: Analysis, images: dict[str, str]) -> Document:
@@ -65,7 +68,7 @@ def _intro(analysis: Analysis) -> tuple[Block, ...]:
 def _glance(analysis: Analysis) -> tuple[Block, ...]:
     totals = analysis.totals
     rows = [
-        ["requests (Lap rows not added)", fmt.count(totals["requests"])],
+        ["requests (Lap and Chain rows not added)", fmt.count(totals["requests"])],
         ["throughput", f"{fmt.rate(totals['requests_per_s'])} req/s"],
         ["failures other than throttling", f"{fmt.count(totals['other_failures'])} ({fmt.percent(_share(totals['other_failures'], totals['requests']))})"],
         ["throttled requests (failed after SDK retries)", f"{fmt.count(totals['throttled_requests'])} ({fmt.percent(totals['throttle_ratio'])})"],
@@ -170,7 +173,7 @@ def _latency(analysis: Analysis, images: dict[str, str]) -> tuple[Block, ...]:
     )
     blocks: list[Block] = [lead, table(columns, rows, set(columns[2:-1]))]
     if frame["composite"].any():
-        blocks.append(f"{COMPOSITE_NOTE} The all-requests row leaves Lap rows out where the histograms allow it.")
+        blocks.append(f"{COMPOSITE_NOTE} The all-requests row leaves them out where the histograms allow it.")
     blocks += _image(images, plots.LATENCY_PNG, "Latency percentiles over time")
     return tuple(blocks)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness.datasets import dataset_items
+from harness.datasets.sizes import SizeSummary
 from harness.gate import start_gate
 from harness.safety.aws_guard import require_opt_in
 from harness.scenario import Scenario, TableSpec
@@ -119,7 +120,9 @@ def prepare_tables(
             continue
         items, total = dataset_items(spec)
         if total:
-            load_items(client, spec.name, items, total=total, progress=progress)
+            sizes = SizeSummary()
+            load_items(client, spec.name, sizes.counted(items), total=total, progress=progress)
+            log.info("table %s: item sizes %s", spec.name, sizes.describe())
     return outcome
 
 

@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass
 
 from harness.metrics.capacity import TABLE
+from harness.metrics.results_files import COMPOSITE_TYPES
 from harness.metrics.tally import Tally
-from harness.scenario import Capacity, CapacityChange, Scenario, TableSpec
+from harness.scenario import Capacity, CapacityChange, Scenario, TableSpec, stats_rows
 
 TAB_KEY = "dynamodb"
 TAB_TITLE = "DynamoDB"
@@ -33,8 +34,6 @@ MASTER_LAG_SECONDS = 5
 """On a master the latest seconds are still on the workers: they report every 3 s (Locust's WORKER_REPORT_INTERVAL)."""
 
 ON_DEMAND = "on demand"
-LAP = "Lap"
-"""harness.workload.users.LAP, the request_type of a ring lap (not imported: harness.workload.users imports Locust, this module must not)."""
 
 COLUMNS = [
     ("table", "Table"),
@@ -74,8 +73,8 @@ def resources_of(scenario: Scenario) -> list[Resource]:
 def step_targets(scenario: Scenario) -> dict[str, tuple[str, str]]:
     """Step name -> (table, index) it addresses: a step's throttled requests count on that resource."""
     targets: dict[str, tuple[str, str]] = {}
-    for step in scenario.workload.mix:
-        targets.setdefault(step.step_name, (step.table, getattr(step, "index", None) or TABLE))
+    for name, _, table, index in stats_rows(scenario):
+        targets.setdefault(name, (table, index or TABLE))
     return targets
 
 
@@ -157,7 +156,7 @@ def _throttled_requests(tally: Tally, targets: dict[str, tuple[str, str]]) -> di
     totals: dict[tuple[str, str], int] = {}
     for request_type, name, _requests, _failures, throttled, _retries in tally.requests.rows():
         target = targets.get(name)
-        if request_type != LAP and target is not None:
+        if request_type not in COMPOSITE_TYPES and target is not None:
             totals[target] = totals.get(target, 0) + int(throttled)
     return totals
 

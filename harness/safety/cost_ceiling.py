@@ -22,6 +22,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from harness.datasets.sizes import item_size
 from harness.scenario import Capacity, Scenario, TableSpec
 
 NEW_TABLE_READS_PER_S = 12_000  # DynamoDB's initial on-demand throughput: double the 6,000 RRU initial peak
@@ -96,28 +97,6 @@ def on_demand_units(seconds: float, first_rate: float, quota: float = TABLE_QUOT
         end = min(seconds, start + PEAK_WINDOW_S)
         units += rate * (end - start)
         start = end
-
-
-def item_size(item: dict) -> int:
-    """An item's size as DynamoDB counts it (attribute names plus values), rounded up for numbers."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
-def _value_size(value: dict) -> int:
-    (kind, content), = value.items()
-    if kind == "S":
-        return len(content.encode())
-    if kind == "N":
-        return len(content) // 2 + 2  # 1 byte per two significant digits, plus 1: never less than DynamoDB's
-    if kind == "B":
-        return len(content)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + item_size(content)
-    if kind == "L":
-        return 3 + sum(_value_size(element) + 1 for element in content)
-    return 3 + sum(len(str(element)) for element in content)  # SS, NS, BS
 
 
 def load_writes(spec: TableSpec) -> tuple[int, int, tuple[str, ...]]:

@@ -8,6 +8,7 @@ Imports nothing of the harness but the shared leaves errors and durations.
 
 from __future__ import annotations
 
+import functools
 import typing
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Union
@@ -17,7 +18,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.scenario import operation_checks
 from harness.scenario.base import FromList, Spec
+from harness.scenario.operations import CHAIN_TASK, OPERATION_TASK, ChainStep, Operation
+from harness.scenario.template import TemplateDatasetSpec
 
 TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,255}$"
 MAX_TOTAL_SEGMENTS = 1_000_000  # DynamoDB's limit on Scan's TotalSegments
@@ -196,7 +200,13 @@ class LogfileDataset(DatasetBase):
     source: str | None = None
 
 
-Dataset = Annotated[Union[OrdersDataset, RingDataset, LogfileDataset], Field(discriminator="model")]
+class TemplateDataset(TemplateDatasetSpec, DatasetBase):
+    """The user's own items described in YAML: entities of generated, child or file-fed items (harness/scenario/template.py)."""
+
+    model: Literal["template"]
+
+
+Dataset = Annotated[Union[OrdersDataset, RingDataset, LogfileDataset, TemplateDataset], Field(discriminator="model")]
 
 
 class TableSpec(Spec):
@@ -272,9 +282,10 @@ class ShardedGsiQueryStep(StepBase):
 
 
 Step = Annotated[
-    Union[PartiqlInsertOrderStep, WalkRingStep, ParallelScanStep, ShardedGsiQueryStep],
+    Union[PartiqlInsertOrderStep, WalkRingStep, ParallelScanStep, ShardedGsiQueryStep, Operation, ChainStep],
     Field(discriminator="task"),
 ]
+BUILT_IN_TASKS = ("partiql_insert_order", "walk_ring", "parallel_scan", "sharded_gsi_query")
 
 
 class Workload(Spec):
@@ -397,6 +408,7 @@ def parse_scenario(text: str, source: Path) -> Scenario:
     if not isinstance(data, dict):
         raise BadInput(f"{source}: expected a mapping of scenario sections, found {_kind(data)}")
     data.setdefault("name", source.stem)
+    _tag_operation_steps(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -406,6 +418,18 @@ def parse_scenario(text: str, source: Path) -> Scenario:
     if problem:
         raise BadInput(f"{source}: {_one_line(problem)}")
     return scenario
+
+
+def _tag_operation_steps(data: dict) -> None:
+    """Mix entries written with `op:` or `chain:` get the `task` that places them in the one union of steps."""
+    workload = data.get("workload")
+    mix = workload.get("mix") if isinstance(workload, dict) else None
+    for entry in mix if isinstance(mix, list) else ():
+        if isinstance(entry, dict) and "task" not in entry:
+            if "chain" in entry:
+                entry["task"] = CHAIN_TASK
+            elif "op" in entry:
+                entry["task"] = OPERATION_TASK
 
 
 def _one_line(text: str) -> str:
@@ -421,8 +445,21 @@ def _resolve_sources(scenario: Scenario, base: Path) -> Scenario:
         if isinstance(dataset, LogfileDataset) and dataset.source:
             absolute = str((base / dataset.source).resolve())
             table = table.model_copy(update={"dataset": dataset.model_copy(update={"source": absolute})})
+        if isinstance(dataset, TemplateDataset):
+            table = table.model_copy(update={"dataset": _resolve_entity_sources(dataset, base)})
         tables.append(table)
     return scenario.model_copy(update={"tables": tuple(tables)})
+
+
+def _resolve_entity_sources(dataset: TemplateDataset, base: Path) -> TemplateDataset:
+    """A template entity's source file is relative to the scenario file too."""
+    entities = []
+    for entity in dataset.entities:
+        if entity.source is not None:
+            source = entity.source.model_copy(update={"file": str((base / entity.source.file).resolve())})
+            entity = entity.model_copy(update={"source": source})
+        entities.append(entity)
+    return dataset.model_copy(update={"entities": tuple(entities)})
 
 
 def cross_check(scenario: Scenario) -> str | None:
@@ -440,9 +477,10 @@ def cross_check(scenario: Scenario) -> str | None:
         problem = _check_step(scenario, step, f"workload.mix[{i}]")
         if problem:
             return problem
-        if step.step_name in names:
-            return f"workload.mix[{i}].name: step name {step.step_name!r} is used twice; give each step its own name"
-        names.add(step.step_name)
+        for name in _stats_names(step):
+            if name in names:
+                return f"workload.mix[{i}].name: step name {name!r} is used twice; give each step its own name"
+            names.add(name)
     for i, threshold in enumerate(scenario.thresholds):
         if threshold.step != "*" and threshold.step not in names:
             return f"thresholds[{i}].step: expected '*' or a step name of workload.mix ({', '.join(sorted(names))}), found {threshold.step!r}"
@@ -497,8 +535,12 @@ def _check_capacity_schedule(table: TableSpec, path: str) -> str | None:
 
 
 def _check_dataset_keys(table: TableSpec, path: str) -> str | None:
-    """Each key attribute must be one the dataset model writes, with the same type."""
+    """Each key attribute must be one the dataset model writes, with the same type; a template writes the table's keys in every item."""
     written = table.dataset.attribute_types()
+    if isinstance(table.dataset, TemplateDataset):
+        problem = table.dataset.key_problem(table.key.names())
+        if problem:
+            return f"{path}.dataset.{problem}"
     for name, kind in table.attributes.items():
         if name not in written:
             return f"{path}.attributes.{name}: dataset model {table.dataset.model!r} writes no such attribute (it writes {', '.join(written)})"
@@ -511,8 +553,17 @@ def _check_dataset_keys(table: TableSpec, path: str) -> str | None:
 TASK_MODELS = {"partiql_insert_order": "orders", "walk_ring": "ring"}
 
 
+def _stats_names(step: Step) -> list[str]:
+    """The names a step's rows carry in the stats: its own, and each operation's of a chain."""
+    if isinstance(step, ChainStep):
+        return [step.step_name] + [operation.name for operation in step.chain]
+    return [step.step_name]
+
+
 def _check_step(scenario: Scenario, step: Step, path: str) -> str | None:
     """The step's table exists, has the data it needs, and names real indexes and shards."""
+    if step.task in (OPERATION_TASK, CHAIN_TASK):
+        return operation_checks.check_step(scenario, step, path)
     names = [table.name for table in scenario.tables]
     if step.table not in names:
         return f"{path}.table: expected one of the scenario's tables ({', '.join(names)}), found {step.table!r}"
@@ -553,6 +604,23 @@ def _check_shards(table: TableSpec, step: ShardedGsiQueryStep, path: str) -> str
     return None
 
 
+def stats_rows(scenario: Scenario) -> list[tuple[str, str, str, str]]:
+    """(name, task or DynamoDB operation, table, index) of every step whose rows the stats carry,
+    a chain's operations included; a chain or a transaction over several tables names the first."""
+    rows = []
+    for step in scenario.workload.mix:
+        if isinstance(step, ChainStep):
+            rows.append((step.name, "chain", step.tables()[0], ""))
+            operations = step.chain
+        elif step.task == OPERATION_TASK:
+            operations = (step,)
+        else:
+            rows.append((step.step_name, step.task, step.table, getattr(step, "index", None) or ""))
+            continue
+        rows += [(operation.name, operation.op, operation.tables()[0], getattr(operation, "index", None) or "") for operation in operations]
+    return rows
+
+
 def max_fan_out(scenario: Scenario) -> int:
     """The most requests one user has in flight at once: scan segments or query shards run in parallel."""
     widest = 1
@@ -561,6 +629,9 @@ def max_fan_out(scenario: Scenario) -> int:
             widest = max(widest, step.segments)
         elif isinstance(step, ShardedGsiQueryStep):
             widest = max(widest, step_shards(scenario, step))
+        else:
+            operations = step.chain if isinstance(step, ChainStep) else (step,)
+            widest = max([widest] + [getattr(operation, "segments", 1) for operation in operations])
     return widest
 
 
@@ -573,14 +644,20 @@ def step_shards(scenario: Scenario, step: ShardedGsiQueryStep) -> int:
 
 # ---- pydantic errors to one line ----------------------------------------------------------
 
-_TAGS = {
-    tag
-    for union in (Target, Dataset, Step)
-    for member in typing.get_args(typing.get_args(union)[0])
-    for field in ("kind", "model", "task")
-    if field in member.model_fields
-    for tag in typing.get_args(member.model_fields[field].annotation)
-}
+TAG_FIELDS = ("kind", "model", "task", "op")
+
+
+@functools.cache
+def _tags() -> frozenset[str]:
+    """Every tag of the tagged unions: pydantic puts them in error locations, where they are not fields."""
+    return frozenset(
+        tag
+        for union in (Target, Dataset, Step)
+        for member in _unwrap(union)
+        for field in TAG_FIELDS
+        if field in member.model_fields
+        for tag in typing.get_args(member.model_fields[field].annotation)
+    )
 
 
 def _describe(exc: ValidationError) -> str:
@@ -619,7 +696,7 @@ def _path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part not in _TAGS and not str(part).startswith(("function-", "tagged-union", "union")):
+        elif part not in _tags() and not str(part).startswith(("function-", "tagged-union", "union")):
             text += f".{part}" if text else str(part)
     return text or "(top level)"
 
@@ -631,8 +708,14 @@ def _message(error: dict) -> str:
         allowed = _allowed_keys(error["loc"][:-1])
         hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
         return f"unknown key{hint}"
+    if kind == "union_tag_not_found" and _discriminator(error) == "task":
+        return "required field is missing (a step names an op:, a chain: or a built-in task:)"
     if kind in ("missing", "union_tag_not_found"):
         return "required field is missing"
+    if kind == "union_tag_invalid" and _discriminator(error) == "task":
+        tag = found.get("task") if isinstance(found, dict) else found
+        expected = ", ".join(repr(task) for task in BUILT_IN_TASKS)
+        return f"expected one of {expected}, found {_show(tag)} (or write op: or chain: for your own operations)"
     if kind == "union_tag_invalid":
         tag = found.get(_discriminator(error)) if isinstance(found, dict) else found
         return f"expected one of {error['ctx']['expected_tags']}, found {_show(tag)}"
@@ -669,7 +752,7 @@ def _step_into(annotation: object, part: object) -> object:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             if isinstance(part, str) and part in candidate.model_fields:
                 return candidate.model_fields[part].annotation
-            if isinstance(part, str) and part in _TAGS:
+            if isinstance(part, str) and part in _tags():
                 tagged = _union_member(annotation, part)
                 if tagged is not None:
                     return tagged
@@ -691,7 +774,7 @@ def _union_member(annotation: object, tag: str) -> type | None:
     """The member of a tagged union whose discriminator value is `tag`."""
     for member in _unwrap(annotation):
         if isinstance(member, type) and issubclass(member, BaseModel):
-            for field in ("kind", "model", "task"):
+            for field in TAG_FIELDS:
                 info = member.model_fields.get(field)
                 if info is not None and tag in typing.get_args(info.annotation):
                     return member

@@ -7,10 +7,12 @@ Each task only chooses arguments and calls `DynamoDBUser._call`; the access patt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from harness.datasets import orders
 from harness.errors import BadInput
+from harness.metrics.results_files import LAP
 from harness.ops import parallel_scan, partiql_insert_order, sharded_gsi_query
 from harness.ops.result import OpResult
 from harness.ops.ring import get_ring_item
@@ -22,7 +24,9 @@ from harness.scenario import (
     WalkRingStep,
     step_shards,
 )
-from harness.workload.users import LAP, DynamoDBUser, wait_time_from
+from harness.scenario.operations import CHAIN_TASK, OPERATION_TASK
+from harness.workload.operations import Catalog, chain_task, operation_task
+from harness.workload.users import DynamoDBUser, wait_time_from
 
 Task = Callable[[DynamoDBUser], None]
 
@@ -126,9 +130,11 @@ TASK_FACTORIES = {
 def weighted_tasks(scenario: Scenario, only: tuple[str, ...] | None = None) -> list[Task]:
     """Locust's task list for the scenario's mix (each task repeated `weight` times), limited to `only` tasks."""
     tasks: list[Task] = []
+    catalog = Catalog(scenario)
+    factories = {**TASK_FACTORIES, OPERATION_TASK: partial(operation_task, catalog=catalog), CHAIN_TASK: partial(chain_task, catalog=catalog)}
     for step in scenario.workload.mix:
         if only is None or step.task in only:
-            task = TASK_FACTORIES[step.task](step, scenario)
+            task = factories[step.task](step, scenario)
             task.__name__ = step.step_name
             tasks.extend([task] * step.weight)
     return tasks

@@ -18,9 +18,6 @@ from harness.errors import DynamoDBError, classify
 from harness.ops.result import OpResult
 from harness.scenario import WaitTime
 
-# Composite steps that are not a DynamoDB request of their own (a lap is N GetItem calls).
-LAP = "Lap"
-
 
 def wait_time_from(spec: WaitTime) -> Callable:
     """The Locust wait_time function for a scenario's wait_time."""
@@ -45,6 +42,8 @@ class DynamoDBUser(User):
         """Per-user randomness for new keys (seeded from the OS, so users never collide)."""
         self.ordinal = self.harness.next_user_ordinal()
         """This user's number within its process; with the partition it places the user in the run."""
+        self.last_failure: DynamoDBError | None = None
+        """The failure of this user's last failed request (a chain reports it again on its composite row)."""
 
     def stop(self, force: bool = False) -> bool:
         """Stop this user; a waiting one ends when its wait does, never inside a request.
@@ -66,7 +65,7 @@ class DynamoDBUser(User):
             result = operation(self.client, *args, **kwargs)
         except Exception as exc:  # classified and reported; StopUser and GreenletExit are not Exceptions
             elapsed_ms = (time.perf_counter() - start) * 1000
-            failure = classify(exc)
+            failure = self.last_failure = classify(exc)
             self._fire(request_type, name, elapsed_ms, None, failure, _retries_of(exc))
             return None
         result.elapsed_ms = (time.perf_counter() - start) * 1000
@@ -90,9 +89,9 @@ class DynamoDBUser(User):
             },
         )
 
-    def _fire_composite(self, request_type: str, name: str, response_time: float, result: OpResult) -> None:
-        """Report a step made of several requests already reported one by one (a ring lap)."""
-        self._fire(request_type, name, response_time, result, None, result.retry_attempts)
+    def _fire_composite(self, request_type: str, name: str, response_time: float, result: OpResult, failure: DynamoDBError | None = None) -> None:
+        """Report a step made of several requests already reported one by one (a ring lap, a chain)."""
+        self._fire(request_type, name, response_time, result, failure, result.retry_attempts)
 
 
 def _retries_of(exc: BaseException) -> int:
