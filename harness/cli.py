@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.datasets import check_datasets
 from harness.durations import parse_duration
 from harness.errors import HarnessError
 from harness.gate import require_gate
@@ -22,7 +23,7 @@ from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
 from harness.run.summary import read_stats, summary_lines
 from harness.safety import aws_guard
-from harness.scenario import load_scenario
+from harness.scenario import Scenario, load_scenario
 from harness.target import local, tables
 from harness.target.client import make_client
 
@@ -122,7 +123,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
     if sum(bool(role) for role in (workers, master, worker)) > 1:
         raise click.UsageError("choose one of --workers, --master and --worker")
     with one_line_errors():
-        spec = load_scenario(scenario)
+        spec = load_checked(scenario)
         if capacity_gate and not endpoint_url and spec.target.kind != "endpoint":
             raise click.UsageError("--capacity-gate needs the gate's address: --endpoint-url or an endpoint target (the embedded target's gate is used this way already)")
         if capacity_gate:
@@ -157,7 +158,7 @@ def setup(scenario, endpoint_url, allow_aws, max_cost):
     --endpoint-url with `ddb-harness local start` to keep it).
     """
     with one_line_errors():
-        spec = load_scenario(scenario)
+        spec = load_checked(scenario)
         show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time=None))
         target = open_target(spec, endpoint_url=endpoint_url, allow_aws=allow_aws)
         try:
@@ -167,6 +168,13 @@ def setup(scenario, endpoint_url, allow_aws, max_cost):
             target.close()
 
 
+def load_checked(path: Path) -> Scenario:
+    """The scenario, validated, with its template datasets compiled and their source files found."""
+    scenario = load_scenario(path)
+    check_datasets(scenario, path)
+    return scenario
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(scenarios):
@@ -174,7 +182,7 @@ def validate(scenarios):
     failed = False
     for path in scenarios:
         try:
-            load_scenario(path)
+            load_checked(path)
             click.echo(f"{path}: ok")
         except HarnessError as exc:
             click.echo(f"Error: {exc}", err=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SCENARIOS, scenario_data, write_scenario
 
-from harness.scenario import load_scenario
+from harness.scenario import load_scenario, stats_rows
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 SHIPPED = sorted(path.name for path in SCENARIOS.glob("*.yaml"))
@@ -28,9 +28,9 @@ def run_dir_of(results: Path) -> Path:
 
 
 def expected_rows(scenario_path: Path) -> set[tuple[str, str]]:
-    """(request_type, name) rows every step of the mix must produce."""
-    operation = {"partiql_insert_order": "ExecuteStatement", "walk_ring": "GetItem", "parallel_scan": "Scan", "sharded_gsi_query": "Query"}
-    return {(operation[step.task], step.step_name) for step in load_scenario(scenario_path).workload.mix}
+    """(request_type, name) rows every step of the mix must produce (a chain's operations too)."""
+    operation = {"partiql_insert_order": "ExecuteStatement", "walk_ring": "GetItem", "parallel_scan": "Scan", "sharded_gsi_query": "Query", "chain": "Chain"}
+    return {(operation.get(kind, kind), name) for name, kind, _, _ in stats_rows(load_scenario(scenario_path))}
 
 
 def assert_healthy_run(run_dir: Path, scenario_path: Path) -> list[dict]:

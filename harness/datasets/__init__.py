@@ -6,10 +6,12 @@ May import the scenario model and the shared leaves; never Locust, never a clien
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 from harness.datasets import logfile, orders, ring, template
-from harness.scenario import LogfileDataset, TableSpec, TemplateDataset
+from harness.errors import BadInput
+from harness.scenario import LogfileDataset, Scenario, TableSpec, TemplateDataset
 
 MODELS = {"orders": orders, "ring": ring, "logfile": logfile, "template": template}
 
@@ -38,3 +40,19 @@ def dataset_items(spec: TableSpec) -> tuple[Iterator[dict], int]:
     if dataset.model == "orders":
         options = {"accounts": dataset.accounts, "customers": dataset.customers}
     return generator.generate_items(dataset.size, dataset.seed, **options), dataset.size
+
+
+def check_datasets(scenario: Scenario, source: str | Path) -> None:
+    """What the scenario's validation cannot see without this layer: every template dataset compiles
+    (its Faker providers exist) and its source files are there. BadInput naming file and field."""
+    for i, table in enumerate(scenario.tables):
+        if not isinstance(table.dataset, TemplateDataset):
+            continue
+        path = f"tables[{i}].dataset"
+        for j, entity in enumerate(table.dataset.entities):
+            if entity.source is not None and not Path(entity.source.file).is_file():
+                raise BadInput(f"{source}: {path}.entities[{j}].source.file: no such file: {entity.source.file}")
+        try:
+            template.TemplateItems(table.dataset, required_attributes=table.key.names(), path=path)
+        except BadInput as exc:
+            raise BadInput(f"{source}: {exc}") from None
