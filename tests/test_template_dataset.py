@@ -13,14 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import WORKSHOP_DATA
+from conftest import SCENARIOS, WORKSHOP_DATA
 
 from harness.datasets import dataset_items
 from harness.datasets.sizes import KB, SizeSummary, item_size, size_summary
 from harness.datasets.template import TemplateItems
 from harness.datasets.values import MISSING, compile_value, mix64, wire
 from harness.errors import BadInput
-from harness.scenario import TemplateDataset, parse_scenario
+from harness.scenario import TemplateDataset, load_scenario, parse_scenario
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ISO_SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -557,3 +557,22 @@ def test_each_broken_rule_is_one_line_naming_its_field(case):
         parse_scenario(text, source=Path("bad.yaml"))
     assert str(caught.value) == f"bad.yaml: {expected}"
     assert "\n" not in str(caught.value)
+
+
+def test_rendering_only_the_fields_a_request_reads_gives_the_same_values():
+    """A pick renders only what its request reads (and what that depends on): same values as the whole item."""
+    table = load_scenario(SCENARIOS / "social.yaml").table("social")
+    items = TemplateItems(table.dataset, required_attributes=table.key.names())
+    wanted = {"user": frozenset({"pk", "sk"}), "tweet": frozenset({"pk", "sk", "tweet_id", "parent._user_id"})}
+    for entity, only in wanted.items():
+        count = items.entity_count(entity)
+        for index in (0, 1, count // 2, count - 1):
+            whole, part = items.item_fields_at(entity, index), items.item_fields_at(entity, index, only)
+            assert {name: part[name] for name in only if "." not in name} == {name: whole[name] for name in only if "." not in name}
+            assert set(part) - {"index", "child", "parent"} < set(whole)  # the other attributes were skipped
+        made = count + 7  # an item made during a run
+        whole, part = items.new_item(entity, made)[0], items.new_item(entity, made, only)[0]
+        assert {name: part[name] for name in only if "." not in name} == {name: whole[name] for name in only if "." not in name}
+    tweet = items.item_fields_at("tweet", 5, wanted["tweet"])
+    assert tweet["parent"]["_user_id"] == items.item_fields_at("tweet", 5)["parent"]["_user_id"]
+    assert "name" not in tweet["parent"]  # the parent's Faker name was never rendered

@@ -84,17 +84,47 @@ class TemplateItems:
         """Item `index` of an entity in wire format, exactly as generate_items yields it; None past the end."""
         return self._at(self._entity(entity_name), index, wire=True)[1]
 
-    def item_fields_at(self, entity_name: str, index: int) -> dict | None:
+    def item_fields_at(self, entity_name: str, index: int, only: frozenset | None = None) -> dict | None:
         """Every field of item `index` as Python values: attributes (underscore ones too), index, child,
-        parent (the parent's fields) and row; None past the end. Format strings render against it."""
-        return self._at(self._entity(entity_name), index, wire=False)[0]
+        parent (the parent's fields) and row; None past the end. Format strings render against it.
 
-    def new_item(self, entity_name: str, index: int) -> tuple[dict, dict]:
+        `only`: the attribute names a caller reads (a request's key and templates); just those and
+        what they depend on are rendered, which spares a pick the cost of the item's other values.
+        """
+        entity = self._entity(entity_name)
+        if only is None:
+            return self._at(entity, index, wire=False)[0]
+        if not 0 <= index < self.entity_count(entity.name):
+            return None
+        return self._fields_only(entity, index, only)
+
+    def _fields_only(self, entity: _Entity, index: int, only: frozenset) -> dict:
+        """item_fields_at's fields restricted to `only` and their dependencies (parent's too)."""
+        attributes, parent_wanted = entity.plan(only)
+        fields: dict = {"index": index}
+        if entity.parent is not None:
+            parent_index, fields["child"] = self._locate(entity, index)
+            fields["parent"] = self._fields_only(entity.parent, parent_index, parent_wanted)
+        elif entity.rows is not None:
+            fields["row"] = entity.rows.row_at(index)
+        return self._render(entity, fields, attributes)
+
+    def _render(self, entity: _Entity, fields: dict, attributes: tuple) -> dict:
+        """Render some of an entity's attributes, in order, into `fields` (their draws as in _fill)."""
+        base = mix64(entity.key ^ fields["index"])
+        for name, render, salt, _ in attributes:
+            value = render(fields, 0 if salt is None else mix64(base ^ salt))
+            if value is not MISSING:
+                fields[name] = value
+        return fields
+
+    def new_item(self, entity_name: str, index: int, only: frozenset | None = None) -> tuple[dict, dict | None]:
         """(fields, wire item) of an item made during a run, numbered past the loaded ones (index >= entity_count).
 
         A top-level item follows the entity's template as a loaded one does; a new child gets a
         parent by hashing its index, and `child` counts from the loaded children. An entity fed by a
         source file has no row to make a new item from (the scenario's validation refuses that).
+        With `only` (as for item_fields_at), just those fields are rendered and the item is None.
         """
         entity = self._entity(entity_name)
         if entity.rows is not None:
@@ -103,7 +133,9 @@ class TemplateItems:
         if entity.parent is not None:
             parent_index = mix64(entity.key ^ mix64(index)) % self.entity_count(entity.parent.name)
             fields["child"] = index - self.entity_count(entity_name)
-            fields["parent"] = self._at(entity.parent, parent_index, wire=False)[0]
+            fields["parent"] = self.item_fields_at(entity.parent.name, parent_index, entity.plan(only)[1] if only is not None else None)
+        if only is not None:
+            return self._render(entity, fields, entity.plan(only)[0]), None
         return fields, self._fill(entity, fields, wire=True)
 
     # ---- internals ---------------------------------------------------------------------------
@@ -204,7 +236,11 @@ class _Entity:
     def __init__(self, spec: EntitySpec, seed: int, path: str, source: RowSource | None):
         self.spec, self.name, self.path = spec, spec.name, path
         self.key = _hash64(seed, spec.name, "items")
-        self.attributes = tuple(self._compiled(position, name, value) for position, (name, value) in enumerate(spec.attributes.items()))
+        compiled = [self._compiled(position, name, value) for position, (name, value) in enumerate(spec.attributes.items())]
+        self.attributes = tuple(attribute for attribute, _ in compiled)
+        self.references = tuple(references for _, references in compiled)
+        """The fields each attribute reads, in attribute order (for rendering only what a request needs)."""
+        self.plans: dict[frozenset, tuple[tuple, frozenset]] = {}
         self.children_of = _child_counter(spec.per_parent, _hash64(seed, spec.name, "per_parent")) if spec.per_parent else None
         when = FormatString(spec.when, "S", f"{path}.when") if spec.when is not None else None
         self.rows = _EntityRows(source, spec.count, when) if source is not None else None
@@ -217,7 +253,35 @@ class _Entity:
         value = compile_value(value_spec, f"{self.path}.attributes.{name}")
         salt = mix64(self.key ^ mix64(position)) if value.needs_draw else None
         to_wire = None if name.startswith("_") else _WIRE[value.dynamo_type]
-        return name, value.render, salt, to_wire
+        return (name, value.render, salt, to_wire), value.references
+
+    def plan(self, wanted: frozenset) -> tuple[tuple, frozenset]:
+        """(the attributes to render, the parent's fields they read) for the fields in `wanted`.
+
+        Attributes read only earlier ones, so one pass from the last attribute back finds every
+        attribute a wanted one depends on; the others are skipped (each attribute draws from its
+        own hash, so skipping one changes no other value).
+        """
+        if wanted not in self.plans:
+            needed: set[str] = set()
+            parent: set[str] = set()
+            _split_fields(wanted, needed, parent)
+            for (name, *_), references in zip(reversed(self.attributes), reversed(self.references), strict=True):
+                if name in needed:
+                    _split_fields(references, needed, parent)
+            kept = tuple(attribute for attribute in self.attributes if attribute[0] in needed)
+            self.plans[wanted] = (kept, frozenset(parent))
+        return self.plans[wanted]
+
+
+def _split_fields(fields, own: set[str], parent: set[str]) -> None:
+    """Sort dotted field names into an item's own attributes and its parent's fields (`parent.x` -> x)."""
+    for field in fields:
+        head, _, rest = field.partition(".")
+        if head == "parent" and rest:
+            parent.add(rest)
+        else:
+            own.add(head)
 
 
 def _hash64(seed: int, entity: str, purpose: str) -> int:

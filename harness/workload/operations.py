@@ -20,6 +20,7 @@ from harness.ops.result import OpResult, Returned
 from harness.ops.templates import DRAW, Fields, MissingField, from_wire
 from harness.scenario import Scenario, TemplateDataset
 from harness.scenario.operations import ChainStep, New, Pick
+from harness.scenario.template import references
 from harness.workload.users import DynamoDBUser
 
 Task = Callable[[DynamoDBUser], None]
@@ -56,13 +57,14 @@ class Catalog:
         """How many items a pick may land on: the loaded ones and the ones this process made."""
         return self.items(table).entity_count(entity) + len(self._made.get((table, entity), ()))
 
-    def fields_at(self, table: str, entity: str, position: int) -> Fields:
-        """The fields of the item at `position` of the loaded items followed by the ones made here."""
+    def fields_at(self, table: str, entity: str, position: int, only: frozenset) -> Fields:
+        """The fields in `only` (and what they depend on) of the item at `position` of the loaded
+        items followed by the ones made here."""
         items = self.items(table)
         loaded = items.entity_count(entity)
         if position < loaded:
-            return items.item_fields_at(entity, position)
-        return items.new_item(entity, self._made[(table, entity)][position - loaded])[0]
+            return items.item_fields_at(entity, position, only)
+        return items.new_item(entity, self._made[(table, entity)][position - loaded], only)[0]
 
     def new_index(self, table: str, entity: str, partition) -> int:
         """The index of a new item no other user or worker makes."""
@@ -80,10 +82,10 @@ Bind = Callable[[DynamoDBUser, list], Fields]
 """Fields for one execution; a `new` records (table, entity, index) of the item it makes in the list."""
 
 
-def binder(step, table: str, catalog: Catalog) -> Bind:
+def binder(step, table: str, catalog: Catalog, scenario: Scenario) -> Bind:
     """The fields one execution of `step` starts with: its pick's or new item's, and `run.user`."""
     if step.pick is not None:
-        return _picker(step.pick, step.pick.table or table, catalog)
+        return _picker(step.pick, step.pick.table or table, catalog, wanted_fields(step, scenario))
     if step.new is not None:
         return _maker(step.new, step.new.table or table, catalog)
     return lambda user, made: _run_fields(user)
@@ -93,14 +95,35 @@ def _run_fields(user: DynamoDBUser) -> Fields:
     return {"run.user": user.harness.partition.user_number(user.ordinal), DRAW: user.rng}
 
 
-def _picker(pick: Pick, table: str, catalog: Catalog) -> Bind:
+def _picker(pick: Pick, table: str, catalog: Catalog, wanted: frozenset) -> Bind:
     chooser = make_chooser(pick.distribution, theta=pick.theta, hot_data_fraction=pick.hot_data_fraction, hot_op_fraction=pick.hot_op_fraction)
 
     def bind(user: DynamoDBUser, made: list) -> Fields:
         position = chooser.next_index(user.rng, catalog.pickable(table, pick.entity))
-        return {**catalog.fields_at(table, pick.entity, position), **_run_fields(user)}
+        return {**catalog.fields_at(table, pick.entity, position, wanted), **_run_fields(user)}
 
     return bind
+
+
+def wanted_fields(step, scenario: Scenario) -> frozenset:
+    """The picked item's fields a step may read: every key attribute of the tables it touches (a
+    default key) and every field its templates name; a pick renders only these."""
+    operations = step.chain if isinstance(step, ChainStep) else (step,)
+    wanted = {name for operation in operations for table in operation.tables() for name in scenario.table(table).key.names()}
+    for text in _strings(step.model_dump()):
+        wanted.update(field for field in references(text) if not field.startswith(("run.", "each.")))
+    return frozenset(wanted)
+
+
+def _strings(value) -> list[str]:
+    """Every string with a {field} in a step's templates, however nested (PartiQL statements are not templates)."""
+    if isinstance(value, str):
+        return [value] if "{" in value else []
+    if isinstance(value, dict):
+        return [text for name, item in value.items() if name != "statement" for text in _strings(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _maker(new: New, table: str, catalog: Catalog) -> Bind:
@@ -116,7 +139,7 @@ def _maker(new: New, table: str, catalog: Catalog) -> Bind:
 def operation_task(step, scenario: Scenario, catalog: Catalog) -> Task:
     """One operation per task run: bind, build, send through the user's one timing path."""
     request = compile_request(step, scenario)
-    bind = binder(step, step.tables()[0], catalog)
+    bind = binder(step, step.tables()[0], catalog, scenario)
 
     def run(user: DynamoDBUser) -> None:
         made: list = []
@@ -131,9 +154,9 @@ def operation_task(step, scenario: Scenario, catalog: Catalog) -> Task:
 def chain_task(step: ChainStep, scenario: Scenario, catalog: Catalog) -> Task:
     """The chain's operations in order, each bound to the chain's fields and to what earlier ones returned."""
     links = [(operation, compile_request(operation, scenario)) for operation in step.chain]
-    chain_bind = binder(step, step.tables()[0], catalog)
+    chain_bind = binder(step, step.tables()[0], catalog, scenario)
     own_binds = {
-        operation.name: binder(operation, operation.tables()[0], catalog) for operation in step.chain if operation.pick or operation.new
+        operation.name: binder(operation, operation.tables()[0], catalog, scenario) for operation in step.chain if operation.pick or operation.new
     }
 
     def run(user: DynamoDBUser) -> None:
