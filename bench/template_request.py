@@ -1,7 +1,7 @@
 """CPU per request of a templated GetItem step (`op: GetItem` with a zipfian pick) vs the hard-coded `walk_ring` GetItem.
 
-    .venv/bin/python -m bench.template_request                  # 5 rounds of 4 s per case, ~3 min
-    .venv/bin/python -m bench.template_request --rounds 3 --cases walk_ring templated
+    .venv/bin/python -m bench.template_request                  # 5 rounds of 3 s per case, ~1.5 min
+    .venv/bin/python -m bench.template_request --rounds 15 --cases walk_ring templated
 
 Every case is a real scenario (YAML text below, read by `parse_scenario`) whose mix runs through
 `ScenarioUser.configure` / `weighted_tasks` as a run does, under Locust used as a library (as in
@@ -15,16 +15,21 @@ client, Locust's stats and the harness's metrics hooks installed), against the n
   walk_ring_steps_1  the same with `steps: 1`: one GetItem per Locust task run, as an `op:` step has
   templated          a template entity `user` of 100,000 items (sequence, two format strings, faker
                      name, 200-character text, integer) and `{op: GetItem, pick: {entity: user,
-                     distribution: zipfian}}`: each request draws an index and regenerates the item
-  templated_keys     the same with an entity of key attributes only (what rendering the rest costs)
+                     distribution: zipfian}}`: each request draws an index and regenerates the
+                     fields its request reads
+  templated_keys     the same with an entity of key attributes only (what the other attributes cost a pick)
+  templated_repeat   `templated` with `repeat: 100`: 100 GetItems per task run, as walk_ring does a lap
 
-Each case runs in a fresh process pinned to CPU 0 (the null endpoint is pinned to CPU 1), warms up,
-then measures its own CPU time (user + system) per request over a window. A round runs every case
-once, the order rotating between rounds; ratios to walk_ring are taken within each round, and
-every number reported is the median over rounds. Then, in one more process, the templated path's
-per-request pieces are timed with timeit without Locust or a socket (chooser draw,
-Catalog.fields_at, the whole bind, Request.build, Request.send on a stub client). Writes
-bench/results/template_request.json and prints Markdown tables.
+Each case has its own driver process pinned to CPU 0 (the null endpoint is pinned to CPU 1),
+started once and warmed up; it then measures on command, blocking on stdin in between so it takes
+no CPU while another case measures. A measurement starts the user (Locust's local runner), lets it
+settle, measures the process's CPU time (user + system) per request over a window and stops it.
+A round measures every case once, the order rotating between rounds, so the cases alternate a few
+seconds apart on the same machine state; ratios are taken within each round, and every number
+reported is the median over rounds. Then, in one more process, the templated path's per-request
+pieces are timed with timeit without Locust or a socket (chooser draw, Catalog.fields_at, the whole
+bind, Request.build, Request.send on a stub client). Writes bench/results/template_request.json
+and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ REGION = "us-east-1"
 ITEMS = 100_000
 ENTITY = "user"
 BASELINE = "walk_ring"
+ONE_STEP = "walk_ring_steps_1"
+"""The second baseline: walk_ring paying Locust's task loop once per GetItem, as an `op:` step does."""
 
 _COMMON = """
 client: {kind: fast}
@@ -76,7 +83,7 @@ _USER_EXTRA = """\
 _GET_USER = """
 workload:
   mix:
-    - {name: get_user, op: GetItem, table: bench, pick: {entity: user, distribution: zipfian}}
+    - {name: get_user, op: GetItem, table: bench, pick: {entity: user, distribution: zipfian}%s}
 """
 _RING = """
 tables:
@@ -91,8 +98,9 @@ workload:
 SCENARIOS = {
     "walk_ring": _RING % "" + _COMMON,
     "walk_ring_steps_1": _RING % ", steps: 1" + _COMMON,
-    "templated": _TEMPLATE_TABLE + _USER_EXTRA + _GET_USER + _COMMON,
-    "templated_keys": _TEMPLATE_TABLE + _GET_USER + _COMMON,
+    "templated": _TEMPLATE_TABLE + _USER_EXTRA + _GET_USER % "" + _COMMON,
+    "templated_keys": _TEMPLATE_TABLE + _GET_USER % "" + _COMMON,
+    "templated_repeat": _TEMPLATE_TABLE + _USER_EXTRA + _GET_USER % ", repeat: 100" + _COMMON,
 }
 """Scenario YAML per case; every table is called `bench`, which the null endpoint's answers name."""
 DESCRIPTIONS = {
@@ -100,8 +108,9 @@ DESCRIPTIONS = {
     "walk_ring_steps_1": "walk_ring task, steps: 1 (one GetItem per task run)",
     "templated": "op: GetItem, zipfian pick of `user` (6 attributes, faker + text)",
     "templated_keys": "op: GetItem, zipfian pick of `user` (key attributes only)",
+    "templated_repeat": "op: GetItem as `templated`, repeat: 100 (100 GetItems per task run, as a lap is many)",
 }
-TEMPLATED = ("templated", "templated_keys")
+TEMPLATED = ("templated", "templated_keys", "templated_repeat")
 
 
 def scenario_of(case: str):
@@ -114,11 +123,15 @@ def scenario_of(case: str):
 # ---- one case under Locust (runs in its own process) ------------------------------------------
 
 
-def drive(case: str, endpoint: str, seconds: float, warmup: float) -> dict:
-    """Run the case's mix with one Locust user: warm up, measure CPU per request over `seconds`, stop."""
-    import locust  # noqa: F401  (first: gevent's monkey-patching)
+def drive(case: str, endpoint: str, warmup: float) -> None:
+    """Serve measurements of the case's mix with one Locust user; commands on stdin, JSON lines on stdout.
 
+    `measure SETTLE SECONDS` starts the user, lets it run SETTLE seconds, measures this process's CPU
+    per request over SECONDS and stops it (Locust's local runner restarts cleanly); `quit` ends.
+    Between measurements the process blocks on stdin, so it takes no CPU while another case measures.
+    """
     import gevent
+    import locust  # noqa: F401  (first: gevent's monkey-patching)
     from locust.env import Environment
 
     from harness.metrics.locust_hooks import install as install_metrics
@@ -138,27 +151,59 @@ def drive(case: str, endpoint: str, seconds: float, warmup: float) -> dict:
     environment.harness_run = RunContext(scenario, connection, pool_size=max(users * max_fan_out(scenario), 10), ring_keys=ring_keys_of(scenario))
     runner = environment.create_local_runner()
     install_metrics(environment, runner, environment.harness_run.client(), scenario, connection)
-    started = time.perf_counter()
-    runner.start(users, spawn_rate=100)
-    gevent.sleep(warmup)
-    stats = environment.stats.total
-    requests, failures = stats.num_requests, stats.num_failures
-    cpu_start, window_start = cpu_seconds(), time.perf_counter()
-    gevent.sleep(seconds)
-    window, cpu = time.perf_counter() - window_start, cpu_seconds() - cpu_start
-    count, failed = stats.num_requests - requests, stats.num_failures - failures
+
+    def measure(settle: float, seconds: float) -> dict:
+        started = time.perf_counter()
+        runner.start(users, spawn_rate=100)
+        gevent.sleep(settle)
+        stats = environment.stats.total
+        requests, failures = stats.num_requests, stats.num_failures
+        cpu_start, window_start = cpu_seconds(), time.perf_counter()
+        gevent.sleep(seconds)
+        window, cpu = time.perf_counter() - window_start, cpu_seconds() - cpu_start
+        count, failed = stats.num_requests - requests, stats.num_failures - failures
+        runner.stop()
+        return measurement(case, "GetItem", users, count, failed, window, cpu, stats.num_requests, time.perf_counter() - started)
+
+    measure(warmup, 0.1)  # connections, the zipfian zeta sum, Faker's import, the first template compiles
+    print("READY", flush=True)
+    for line in sys.stdin:  # blocks the whole process (gevent does not patch stdin): no CPU while idle
+        command, *numbers = line.split()
+        if command == "quit":
+            break
+        print(json.dumps(measure(*map(float, numbers))), flush=True)
     runner.quit()
-    return measurement(case, "GetItem", users, count, failed, window, cpu, stats.num_requests, time.perf_counter() - started)
 
 
-def run_case(case: str, url: str, seconds: float, warmup: float, server_pid: int) -> dict:
-    """One case in a fresh process pinned to the client CPU; its JSON line."""
-    command = [sys.executable, "-m", "bench.template_request", "--drive", case, "--endpoint", url, "--seconds", str(seconds), "--warmup", str(warmup)]
-    pin(server_pid, SERVER_CPU)  # threads it started since
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=seconds + warmup + 120)
-    if done.returncode != 0:
-        raise RuntimeError(f"{case} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+class CaseProcess:
+    """One case's driver process, pinned to the client CPU, started once and measured many times."""
+
+    def __init__(self, case: str, url: str, warmup: float):
+        command = [sys.executable, "-m", "bench.template_request", "--drive", case, "--endpoint", url, "--warmup", str(warmup)]
+        self.case = case
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        self._expect("READY")
+
+    def measure(self, settle: float, seconds: float) -> dict:
+        """One measurement window; the driver's JSON line."""
+        self.process.stdin.write(f"measure {settle} {seconds}\n")
+        self.process.stdin.flush()
+        return json.loads(self._expect("{"))
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def _expect(self, prefix: str) -> str:
+        for line in self.process.stdout:
+            if line.startswith(prefix):
+                return line
+        raise RuntimeError(f"the {self.case} driver ended (exit code {self.process.wait()}): see its stderr above")
 
 
 # ---- the templated path's pieces, no Locust, no socket (runs in its own process) ----------------
@@ -185,44 +230,52 @@ def pieces(number: int, repeat: int) -> dict:
     """µs per call of each per-request piece of a templated GetItem step (and of walk_ring's op), median of `repeat`."""
     import locust  # noqa: F401  (harness.workload imports Locust: patch first, as a run does)
 
+    from harness.ops.ring import get_ring_item
+
+    out = {case: template_pieces(case, number, repeat) for case in TEMPLATED}
+    ring_client = StubClient(CANNED_RING_GET)
+    out[BASELINE] = {"send_stub": per_call(lambda: get_ring_item(ring_client, TABLE, "key#1"), number, repeat)}
+    return out
+
+
+def template_pieces(case: str, number: int, repeat: int) -> dict[str, float]:
+    """The pieces of one templated case, each built as operation_task builds it."""
     import random
     from types import SimpleNamespace
 
     from harness.datasets.distributions import make_chooser
     from harness.ops.build import compile_request
-    from harness.ops.ring import get_ring_item
     from harness.run.partition import Partition
-    from harness.workload.operations import Catalog, binder
+    from harness.workload.operations import Catalog, binder, wanted_fields
 
-    def per_call(statement) -> float:
-        return statistics.median(timeit.repeat(statement, number=number, repeat=repeat)) / number * 1e6
+    scenario = scenario_of(case)
+    step = scenario.workload.mix[0]
+    pick = step.pick
+    catalog, request = Catalog(scenario), compile_request(step, scenario)
+    rng = random.Random(1)
+    user = SimpleNamespace(rng=rng, ordinal=0, harness=SimpleNamespace(partition=Partition()))
+    bind, wanted = binder(step, TABLE, catalog, scenario), wanted_fields(step, scenario)
+    # the same chooser _picker makes; positions drawn beforehand so fields_at is timed alone
+    chooser = make_chooser(pick.distribution, theta=pick.theta, hot_data_fraction=pick.hot_data_fraction, hot_op_fraction=pick.hot_op_fraction)
+    positions = [chooser.next_index(rng, ITEMS) for _ in range(number)]
+    cursor = iter(range(10**12))
+    items = catalog.items(TABLE)
+    fields = catalog.fields_at(TABLE, ENTITY, positions[0], wanted)
+    built = request.build(fields, lambda: fields)
+    client = StubClient(CANNED_GET)
+    return {
+        "chooser_draw": per_call(lambda: chooser.next_index(rng, catalog.pickable(TABLE, ENTITY)), number, repeat),
+        "fields_at": per_call(lambda: catalog.fields_at(TABLE, ENTITY, positions[next(cursor) % number], wanted), number, repeat),
+        "fields_at_every_field": per_call(lambda: items.item_fields_at(ENTITY, positions[next(cursor) % number]), number, repeat),
+        "bind": per_call(lambda: bind(user, []), number, repeat),
+        "build": per_call(lambda: request.build(fields, lambda: fields), number, repeat),
+        "send_stub": per_call(lambda: request.send(client, built), number, repeat),
+    }
 
-    out: dict[str, dict[str, float]] = {}
-    for case in TEMPLATED:
-        scenario = scenario_of(case)
-        step = scenario.workload.mix[0]
-        pick = step.pick
-        catalog, request = Catalog(scenario), compile_request(step, scenario)
-        rng = random.Random(1)
-        user = SimpleNamespace(rng=rng, ordinal=0, harness=SimpleNamespace(partition=Partition()))
-        bind = binder(step, TABLE, catalog)
-        # the same chooser _picker makes; positions drawn beforehand so fields_at is timed alone
-        chooser = make_chooser(pick.distribution, theta=pick.theta, hot_data_fraction=pick.hot_data_fraction, hot_op_fraction=pick.hot_op_fraction)
-        positions = [chooser.next_index(rng, ITEMS) for _ in range(number)]
-        cursor = iter(range(10**12))
-        fields = catalog.fields_at(TABLE, ENTITY, positions[0])
-        built = request.build(fields, lambda: fields)
-        client = StubClient(CANNED_GET)
-        out[case] = {
-            "chooser_draw": per_call(lambda: chooser.next_index(rng, catalog.pickable(TABLE, ENTITY))),
-            "fields_at": per_call(lambda: catalog.fields_at(TABLE, ENTITY, positions[next(cursor) % number])),
-            "bind": per_call(lambda: bind(user, [])),
-            "build": per_call(lambda: request.build(fields, lambda: fields)),
-            "send_stub": per_call(lambda: request.send(client, built)),
-        }
-    ring_client = StubClient(CANNED_RING_GET)
-    out["walk_ring"] = {"send_stub": per_call(lambda: get_ring_item(ring_client, TABLE, "key#1"))}
-    return out
+
+def per_call(statement, number: int, repeat: int) -> float:
+    """µs per call of `statement`: the median of `repeat` timeit runs of `number` calls."""
+    return statistics.median(timeit.repeat(statement, number=number, repeat=repeat)) / number * 1e6
 
 
 def run_pieces(number: int, repeat: int) -> dict:
@@ -233,19 +286,32 @@ def run_pieces(number: int, repeat: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def code_version() -> dict:
+    """The commit measured, and whether harness/ had changes on top of it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "harness"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    return {"commit": head, "harness_changed": bool(dirty)}
+
+
 # ---- summary --------------------------------------------------------------------------------------
 
 
+def round_ratios(runs: list[dict], case: str, baseline: str) -> list[float]:
+    """CPU per request of `case` over `baseline`'s, one ratio per round that measured both."""
+    ratios = []
+    for sample in (r for r in runs if r["driver"] == case):
+        base = next((r for r in runs if r["driver"] == baseline and r["round"] == sample["round"]), None)
+        if base:
+            ratios.append(sample["cpu_us_per_req"] / base["cpu_us_per_req"])
+    return ratios
+
+
 def summarize(runs: list[dict], cases: list[str]) -> list[dict]:
-    """Median over rounds per case; the ratio to walk_ring taken within each round."""
+    """Median over rounds per case; the ratios to walk_ring (and to walk_ring steps: 1) taken within each round."""
     rows = []
     for case in cases:
         samples = [r for r in runs if r["driver"] == case]
-        ratios = []
-        for sample in samples:
-            base = next((r for r in runs if r["driver"] == BASELINE and r["round"] == sample["round"]), None)
-            if base:
-                ratios.append(sample["cpu_us_per_req"] / base["cpu_us_per_req"])
+        ratios, one_step = round_ratios(runs, case, BASELINE), round_ratios(runs, case, ONE_STEP)
         rows.append(
             {
                 "case": case, "what": DESCRIPTIONS[case], "rounds": len(samples),
@@ -254,6 +320,7 @@ def summarize(runs: list[dict], cases: list[str]) -> list[dict]:
                 "round_cpu_us_per_req": [s["cpu_us_per_req"] for s in samples],
                 "ratio_to_walk_ring": statistics.median(ratios) if ratios else None,
                 "round_ratios": [round(r, 3) for r in ratios],
+                "ratio_to_walk_ring_steps_1": statistics.median(one_step) if one_step else None,
                 "failures": sum(s["failures"] for s in samples),
             }
         )  # fmt: skip
@@ -262,13 +329,15 @@ def summarize(runs: list[dict], cases: list[str]) -> list[dict]:
 
 def markdown(rows: list[dict], parts: dict | None) -> str:
     lines = [
-        "| case | what | req/s (wall) | CPU µs/req | × walk_ring (median of rounds) | round ratios | failures |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+        "| case | what | req/s (wall) | CPU µs/req | × walk_ring (median of rounds) | round ratios | × walk_ring steps: 1 | failures |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for row in rows:
-        ratio = f"{row['ratio_to_walk_ring']:.2f}" if row["ratio_to_walk_ring"] is not None else "-"
+        ratio, one_step = (f"{row[key]:.2f}" if row[key] is not None else "-" for key in ("ratio_to_walk_ring", "ratio_to_walk_ring_steps_1"))
         rounds = ", ".join(f"{r:.2f}" for r in row["round_ratios"]) if row["case"] != BASELINE else ""
-        lines.append(f"| {row['case']} | {row['what']} | {row['req_per_s']:,.0f} | {row['cpu_us_per_req']:,.0f} | {ratio} | {rounds} | {row['failures']} |")
+        lines.append(
+            f"| {row['case']} | {row['what']} | {row['req_per_s']:,.0f} | {row['cpu_us_per_req']:,.0f} | {ratio} | {rounds} | {one_step} | {row['failures']} |"
+        )
     if parts:
         lines += [
             "",
@@ -277,7 +346,8 @@ def markdown(rows: list[dict], parts: dict | None) -> str:
         ]
         names = {
             "chooser_draw": "zipfian draw (`next_index` over `Catalog.pickable`)",
-            "fields_at": "`Catalog.fields_at` (regenerate the picked item's fields)",
+            "fields_at": "`Catalog.fields_at` (regenerate the fields the request reads)",
+            "fields_at_every_field": "for reference: every field of the item (`item_fields_at`, `only=None`)",
             "bind": "the whole bind (draw + fields_at + merging in `run.user`)",
             "build": "`Request.build` (the GetItem request)",
             "send_stub": "`Request.send` / `get_ring_item` on a stub client (the op layer)",
@@ -292,8 +362,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--warmup", type=float, default=1.5)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measurement window")
+    parser.add_argument("--settle", type=float, default=0.5, help="seconds each window's user runs before it is measured")
+    parser.add_argument("--warmup", type=float, default=1.5, help="unmeasured run of each driver process at its start")
     parser.add_argument("--number", type=int, default=20_000, help="calls per timeit repeat of the pieces")
     parser.add_argument("--repeat", type=int, default=5, help="timeit repeats of the pieces (median taken)")
     parser.add_argument("--no-pieces", action="store_true", help="skip the in-process timing of the pieces")
@@ -303,7 +374,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.drive:
         pin_to(CLIENT_CPU)
-        print(json.dumps(drive(args.drive, args.endpoint, args.seconds, args.warmup)))
+        drive(args.drive, args.endpoint, args.warmup)
         return
     if args.pieces:
         pin_to(CLIENT_CPU)
@@ -311,16 +382,28 @@ def main() -> None:
         return
     cases = list(dict.fromkeys([BASELINE, *args.cases]))
     started = datetime.datetime.now(datetime.timezone.utc)
-    info = {"started": started.isoformat(timespec="seconds"), "machine": machine(), "arguments": vars(args)}
+    info = {"started": started.isoformat(timespec="seconds"), "machine": machine(), "code": code_version(), "arguments": vars(args)}
     runs = []
     with null_endpoint() as (url, pid):
-        for round_ in range(args.rounds):
-            shift = round_ % len(cases)
-            for case in cases[shift:] + cases[:shift]:
-                result = run_case(case, url, args.seconds, args.warmup, pid)
-                result["round"] = round_
-                runs.append(result)
-                print(f"[round {round_ + 1}/{args.rounds}] {case:18s} {result['cpu_us_per_req']:7.1f} CPU µs/req {result['req_per_s']:7.0f} req/s", file=sys.stderr, flush=True)
+        drivers = {}
+        try:
+            for case in cases:
+                drivers[case] = CaseProcess(case, url, args.warmup)
+            pin(pid, SERVER_CPU)  # threads it started since
+            for round_ in range(args.rounds):
+                shift = round_ % len(cases)
+                for case in cases[shift:] + cases[:shift]:
+                    result = drivers[case].measure(args.settle, args.seconds)
+                    result["round"] = round_
+                    runs.append(result)
+                    print(
+                        f"[round {round_ + 1}/{args.rounds}] {case:18s} {result['cpu_us_per_req']:7.1f} CPU µs/req {result['req_per_s']:7.0f} req/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        finally:
+            for driver in drivers.values():
+                driver.close()
     parts = None if args.no_pieces else run_pieces(args.number, args.repeat)
     info["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     info["machine"]["load_average_end"] = machine()["load_average"]

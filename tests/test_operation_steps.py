@@ -234,3 +234,12 @@ def test_inserts_of_many_users_and_workers_never_collide_and_are_read_back(endpo
         TableName=table_name, FilterExpression="attribute_exists(times_read) AND seq >= :made", ExpressionAttributeValues={":made": {"N": str(loaded_entries)}},
     )["Items"]  # fmt: skip
     assert read_back, "no item made during the run was read back"
+
+
+def test_repeat_runs_the_operation_that_many_times_per_task_run(endpoint, client, table_name, tmp_path):
+    insert = {"name": "insert", "op": "PutItem", "table": table_name, "new": {"entity": "entry"}, "repeat": 5}
+    load = {"users": 1, "run_time": "2s", "wait_time": {"constant": 0.2}}
+    _, rows = run_scenario({"tables": [accounts_table(table_name)], "workload": {"mix": [insert]}, "load": load}, tmp_path, endpoint)
+    requests = int(rows[("PutItem", "insert")]["Request Count"])
+    assert requests >= 10 and requests % 5 == 0  # whole task runs of 5 puts; a user stops between task runs
+    assert count_items(client, table_name) == LOADED_ACCOUNTS * (1 + ENTRIES_PER_ACCOUNT) + requests

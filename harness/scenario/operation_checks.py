@@ -62,6 +62,8 @@ def _check_chain(scenario, chain: spec.ChainStep, path: str) -> str | None:
         where = f"{path}.chain[{k}]"
         if operation.name in names:
             return f"{where}.name: step name {operation.name!r} is used twice in the chain"
+        if operation.repeat != 1:
+            return f"{where}.repeat: an operation of a chain runs once per chain (set repeat on the chain), found {operation.repeat}"
         names.add(operation.name)
         problem = _check_operation(scenario, operation, where, Context(scenario, operation, chain, chain.chain[:k]))
         if problem:

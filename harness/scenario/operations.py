@@ -54,6 +54,9 @@ class OpBase(Spec):
     """Set by the loader for a mix entry with `op:` (it tells operations from built-in tasks)."""
     name: str = Field(pattern=STEP_NAME_PATTERN)
     weight: int = Field(1, ge=1)
+    repeat: int = Field(1, ge=1)
+    """Executions per task run, back to back (each with its own pick), as walk_ring's `steps`:
+    spares Locust's scheduling per request; the wait time applies between task runs."""
     pick: Pick | None = None
     new: New | None = None
     for_each: str | None = None
@@ -307,6 +310,8 @@ class ChainStep(Spec):
     chain: Annotated[tuple[Operation, ...], FromList] = Field(min_length=1, max_length=50)
     name: str = Field(pattern=STEP_NAME_PATTERN)
     weight: int = Field(1, ge=1)
+    repeat: int = Field(1, ge=1)
+    """Whole chains per task run, back to back."""
     pick: Pick | None = None
     """A pick every operation of the chain shares (an operation's own pick or new takes precedence)."""
     new: New | None = None

@@ -141,12 +141,24 @@ def operation_task(step, scenario: Scenario, catalog: Catalog) -> Task:
     request = compile_request(step, scenario)
     bind = binder(step, step.tables()[0], catalog, scenario)
 
-    def run(user: DynamoDBUser) -> None:
+    def once(user: DynamoDBUser) -> None:
         made: list = []
         built = request.build(bind(user, made), lambda: bind(user, made))
         result = user._call(step.op, step.name, request.send, built)
         if result is not None and made and not result.value.unprocessed:
             catalog.confirm(made)
+
+    return _repeated(once, step.repeat)
+
+
+def _repeated(once: Task, times: int) -> Task:
+    """`once` run `times` times per task run."""
+    if times == 1:
+        return once
+
+    def run(user: DynamoDBUser) -> None:
+        for _ in range(times):
+            once(user)
 
     return run
 
@@ -159,7 +171,7 @@ def chain_task(step: ChainStep, scenario: Scenario, catalog: Catalog) -> Task:
         operation.name: binder(operation, operation.tables()[0], catalog, scenario) for operation in step.chain if operation.pick or operation.new
     }
 
-    def run(user: DynamoDBUser) -> None:
+    def once(user: DynamoDBUser) -> None:
         made: list = []
         fields, total = chain_bind(user, made), OpResult(value=Returned())
         for operation, request in links:
@@ -179,7 +191,7 @@ def chain_task(step: ChainStep, scenario: Scenario, catalog: Catalog) -> Task:
             catalog.confirm(made)  # items made by a chain become pickable once the whole chain went through
         user._fire_composite(CHAIN, step.name, total.elapsed_ms, total)
 
-    return run
+    return _repeated(once, step.repeat)
 
 
 def _further(bound: Fields, fields: Fields, own: Bind | None, user: DynamoDBUser, made: list) -> Callable[[], Fields]:
