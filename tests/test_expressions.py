@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from harness.scenario.expressions import check_placeholders, key_condition_attributes, partiql_parameter_count, placeholders
+from harness.scenario.expressions import (
+    check_placeholders,
+    key_condition_attributes,
+    partiql_parameter_count,
+    placeholders,
+    reserved_names,
+    reserved_words,
+)
 
 
 def test_placeholders_inside_functions_and_arithmetic():
@@ -42,3 +49,12 @@ def test_partiql_parameters_outside_quoted_strings():
     assert partiql_parameter_count("SELECT * FROM \"t\" WHERE pk = ? AND note = 'it''s ?'") == 1
     assert partiql_parameter_count("INSERT INTO \"t\" VALUE {'pk': ?, 'sk': ?, 'q': '?'}") == 2
     assert partiql_parameter_count('SELECT * FROM "t"') == 0
+
+
+def test_reserved_words_written_bare_are_found_and_aliases_or_functions_are_not():
+    assert len(reserved_words()) == 573  # DynamoDB's list, as moto ships it
+    assert reserved_names("ADD reads :one") == ["reads"]
+    assert reserved_names("SET a.name = :v REMOVE status, #status") == ["name", "status"]
+    assert reserved_names("#bucket = :b AND ycsb_key >= :start") == []
+    assert reserved_names("attribute_not_exists(pk) AND size(#a) > :n") == []  # functions and grammar words
+    assert reserved_names("SET followers = followers + :one") == []

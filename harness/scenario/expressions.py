@@ -5,7 +5,10 @@ found while a scenario loads instead of on every request of a run. Pure: stdlib 
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
+from pathlib import Path
 
 # A placeholder is # or : followed by letters, digits or underscores (DynamoDB's ExpressionAttribute* keys).
 PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
@@ -63,3 +66,32 @@ def key_condition_attributes(expression: str, names: dict | None) -> list[str]:
 def partiql_parameter_count(statement: str) -> int:
     """The number of `?` parameters in a PartiQL statement; a `?` inside a 'quoted string' ('' escapes ') is text."""
     return sum(1 for token in PARTIQL_TOKEN.findall(statement or "") if token == "?")
+
+
+# Words of the expression grammar itself and its functions: they are reserved words, but not attribute names here.
+GRAMMAR_WORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN"})
+IDENTIFIER = re.compile(r"(?<![#:\w])[A-Za-z_][A-Za-z0-9_]*(?!\s*\()")
+# moto, a dependency, ships DynamoDB's reserved word list; its package is not imported to read it.
+RESERVED_WORDS_FILE = ("dynamodb", "parsing", "reserved_keywords.txt")
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """DynamoDB's reserved words (upper case), from the list moto ships; empty when it is not there."""
+    spec = importlib.util.find_spec("moto")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    path = Path(spec.origin).parent.joinpath(*RESERVED_WORDS_FILE)
+    try:
+        return frozenset(word.upper() for word in path.read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()
+
+
+def reserved_names(expression: str) -> list[str]:
+    """Attribute names an expression writes bare that DynamoDB reserves (they need a #name), in order."""
+    found: list[str] = []
+    for name in IDENTIFIER.findall(expression or ""):
+        if name.upper() in reserved_words() and name.upper() not in GRAMMAR_WORDS and name not in found:
+            found.append(name)
+    return found

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.scenario import operations as spec
-from harness.scenario.expressions import check_placeholders, key_condition_attributes, partiql_parameter_count
+from harness.scenario.expressions import check_placeholders, key_condition_attributes, partiql_parameter_count, reserved_names
 from harness.scenario.template import GENERATORS, VALUE_OPTIONS, ValueSpec, references
 
 RUN_FIELDS = ("run.user",)
@@ -144,6 +144,7 @@ def _check_requests(scenario, step, path: str, context: Context) -> str | None:
         problem = (
             _check_key_or_item(scenario, request, where, context)
             or _check_placeholders(request, where)
+            or _check_reserved_words(request, where)
             or _check_key_condition(scenario, request, where)
             or _check_parameters(request, where)
             or _check_templates(scenario, request, where, context)
@@ -248,6 +249,16 @@ def _check_placeholders(request, path: str) -> str | None:
         return None
     problem = check_placeholders(expressions, getattr(request, "names", None), getattr(request, "values", None))
     return f"{path}.{_field_of(problem)}: {problem}" if problem else None
+
+
+def _check_reserved_words(request, path: str) -> str | None:
+    """A reserved word as a bare attribute name: DynamoDB refuses every such request (ValidationException)."""
+    for label, expression in _expressions_of(request).items():
+        reserved = reserved_names(expression)
+        if reserved:
+            name = reserved[0]
+            return f"{path}.{label}: {name!r} is a DynamoDB reserved word; write #{name} in the expression and names: {{'#{name}': {name}}}"
+    return None
 
 
 def _field_of(problem: str) -> str:
