@@ -63,6 +63,16 @@ def user_class(operation: str):
     return BenchUser
 
 
+def measure_window(environment, seconds: float) -> tuple[int, int, float, float]:
+    """(requests, failures, wall seconds, CPU seconds of this process) over the next `seconds` of a running test."""
+    stats = environment.stats.total
+    requests, failures = stats.num_requests, stats.num_failures
+    cpu_start, window_start = cpu_seconds(), time.perf_counter()
+    gevent.sleep(seconds)
+    window, cpu = time.perf_counter() - window_start, cpu_seconds() - cpu_start
+    return stats.num_requests - requests, stats.num_failures - failures, window, cpu
+
+
 def run(endpoint: str, operation: str, kind: str, users: int, seconds: float, warmup: float, metrics: bool) -> dict:
     """Start `users` users, let them warm up, measure a window of `seconds`, stop."""
     scenario = bench_scenario(kind, users)
@@ -77,12 +87,8 @@ def run(endpoint: str, operation: str, kind: str, users: int, seconds: float, wa
     started = time.perf_counter()
     runner.start(users, spawn_rate=max(users * 10, 100))
     gevent.sleep(warmup)
+    count, failed, window, cpu = measure_window(environment, seconds)
     stats = environment.stats.total
-    requests, failures = stats.num_requests, stats.num_failures
-    cpu_start, window_start = cpu_seconds(), time.perf_counter()
-    gevent.sleep(seconds)
-    window, cpu = time.perf_counter() - window_start, cpu_seconds() - cpu_start
-    count, failed = stats.num_requests - requests, stats.num_failures - failures
     runner.quit()
     driver = f"locust-{kind}" + ("" if metrics else "-nometrics")
     return measurement(driver, operation, users, count, failed, window, cpu, stats.num_requests, time.perf_counter() - started)

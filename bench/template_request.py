@@ -45,7 +45,7 @@ import timeit
 from pathlib import Path
 
 from bench.run import CLIENT_CPU, REPO, RESULTS, SERVER_CPU, machine, null_endpoint, pin
-from bench.workloads import TABLE, cpu_seconds, measurement, pin_to
+from bench.workloads import TABLE, measurement, pin_to
 
 REGION = "us-east-1"
 ITEMS = 100_000
@@ -134,6 +134,7 @@ def drive(case: str, endpoint: str, warmup: float) -> None:
     import locust  # noqa: F401  (first: gevent's monkey-patching)
     from locust.env import Environment
 
+    from bench.locust_driver import measure_window
     from harness.metrics.locust_hooks import install as install_metrics
     from harness.run.locust_plugin import RunContext, ring_keys_of
     from harness.scenario import max_fan_out
@@ -156,12 +157,8 @@ def drive(case: str, endpoint: str, warmup: float) -> None:
         started = time.perf_counter()
         runner.start(users, spawn_rate=100)
         gevent.sleep(settle)
+        count, failed, window, cpu = measure_window(environment, seconds)
         stats = environment.stats.total
-        requests, failures = stats.num_requests, stats.num_failures
-        cpu_start, window_start = cpu_seconds(), time.perf_counter()
-        gevent.sleep(seconds)
-        window, cpu = time.perf_counter() - window_start, cpu_seconds() - cpu_start
-        count, failed = stats.num_requests - requests, stats.num_failures - failures
         runner.stop()
         return measurement(case, "GetItem", users, count, failed, window, cpu, stats.num_requests, time.perf_counter() - started)
 
