@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.gate import items, plans, wire
+from harness.gate import plans, wire
 from harness.gate.buckets import READ, WRITE, CapacityModel, Demand, Limits, TableLimits, Throttle
 from harness.gate.catalog import table_info
+from harness.wire import items
 
 ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/"
 

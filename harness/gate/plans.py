@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from harness.gate import items
 from harness.gate.buckets import READ, WRITE, CapacityModel, Demand, Throttle
 from harness.gate.catalog import IndexInfo, TableInfo
 from harness.gate.wire import consumed_entries, statement_error
+from harness.wire import items
 
 SINGLE, BATCH, TRANSACTION, STATEMENTS = "single", "batch", "transaction", "statements"
 # Transactions cost twice the units of the same reads and writes done plainly.
