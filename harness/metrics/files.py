@@ -11,7 +11,7 @@ from harness.metrics.tally import Tally
 
 
 def write_metrics_files(run_dir: Path, tally: Tally, info: dict) -> list[Path]:
-    """Write harness_latency/histograms/attempts/requests/throttles/capacity.csv and harness_run.json; returns the paths."""
+    """Write harness_latency/histograms/attempts/requests/throttles/capacity/reads/aggregates/keys/key_throttles.csv and harness_run.json; returns the paths."""
     run_dir.mkdir(parents=True, exist_ok=True)
     tables = [
         (files.HARNESS_LATENCY, files.LATENCY_COLUMNS, tally.latency.percentile_rows()),
@@ -20,6 +20,10 @@ def write_metrics_files(run_dir: Path, tally: Tally, info: dict) -> list[Path]:
         (files.HARNESS_REQUESTS, files.REQUEST_COLUMNS, tally.requests.rows()),
         (files.HARNESS_THROTTLES, files.THROTTLE_COLUMNS, tally.throttles.rows()),
         (files.HARNESS_CAPACITY, files.CAPACITY_COLUMNS, [_rounded(row) for row in tally.capacity.rows()]),
+        (files.HARNESS_READS, files.READ_COLUMNS, tally.reads.rows()),
+        (files.HARNESS_AGGREGATES, files.AGGREGATE_COLUMNS, tally.aggregates.rows()),
+        (files.HARNESS_KEYS, files.KEY_COLUMNS, tally.keys.rows()),
+        (files.HARNESS_KEY_THROTTLES, files.KEY_THROTTLE_COLUMNS, tally.keys.reason_rows()),
     ]
     written = [write_csv(run_dir / name, columns, rows) for name, columns, rows in tables]
     run_json = run_dir / files.HARNESS_RUN

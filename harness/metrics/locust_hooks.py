@@ -17,6 +17,7 @@ from locust.runners import WorkerRunner
 
 from harness.fastpath.attempts import observe_attempts
 from harness.metrics.files import write_metrics_files
+from harness.metrics.keys import key_schemas
 from harness.metrics.recorder import Recorder
 from harness.metrics.run_info import run_info
 from harness.scenario import Scenario
@@ -40,7 +41,7 @@ class RunWindow:
 
 def install(environment, runner, client, scenario: Scenario, connection: Connection) -> Recorder:
     """Count every attempt of `client` and every request event of this process; ship or write the results."""
-    recorder = Recorder()
+    recorder = Recorder(schemas=key_schemas(scenario.tables))
     observe_attempts(client, recorder.on_attempt)
     events = environment.events
     events.request.add_listener(recorder.on_request)

@@ -6,6 +6,7 @@ import time
 
 from harness.errors import THROTTLED, ThrottledError
 from harness.metrics.capacity import capacity_parts
+from harness.metrics.keys import Schemas, touched_keys
 from harness.metrics.tally import Tally
 from harness.metrics.targets import target_of
 from harness.metrics.throttling import error_code_of, is_throttle, throttle_reason
@@ -18,9 +19,11 @@ class Recorder:
     merges another process's deltas (the master). Calls never yield to gevent, so a swap is atomic.
     """
 
-    def __init__(self, clock=time.time):
+    def __init__(self, clock=time.time, schemas: Schemas | None = None):
         self.tally = Tally()
         self._clock = clock
+        self._schemas = schemas or {}
+        """Partition key attributes per table and index (metrics.keys.key_schemas): what the per-key tallies read."""
 
     def on_attempt(self, operation: str, body: dict, parsed: dict, http_status: int | None) -> None:
         """Attempt listener (harness.fastpath.attempts): one HTTP attempt, SDK retries included."""
@@ -33,17 +36,47 @@ class Recorder:
         second = int(self._clock())
         if throttled:
             self.tally.throttles.add((second, operation, table, index, throttle_reason(parsed, code)), 1)
-        for part_table, part_index, read_units, write_units in capacity_parts(operation, body, parsed.get("ConsumedCapacity")):
+        parts = list(capacity_parts(operation, body, parsed.get("ConsumedCapacity")))
+        for part_table, part_index, read_units, write_units in parts:
             self.tally.capacity.add((second, part_table, part_index), read_units, write_units)
+        if self._schemas:
+            self._count_keys(operation, body, parts, int(throttled), throttle_reason(parsed, code) if throttled else "")
 
-    def on_request(self, request_type: str, name: str, response_time: float, exception=None, context=None, **_) -> None:
-        """Locust request event listener: latency into the histogram, outcome and retries into the sums."""
+    def _count_keys(self, operation: str, body: dict, parts: list, throttled: int, reason: str) -> None:
+        """One attempt on each partition key it touched; a table's or index's units shared evenly by its keys."""
+        touched = touched_keys(operation, body, self._schemas)
+        if not touched:
+            return
+        per_target: dict[tuple[str, str], int] = {}
+        for table, index, _ in touched:
+            per_target[(table, index)] = per_target.get((table, index), 0) + 1
+        units = {(table, index): (read_units, write_units) for table, index, read_units, write_units in parts}
+        keys = self.tally.keys
+        for table, index, key in touched:
+            share = per_target[(table, index)]
+            read_units, write_units = units.get((table, index), (0.0, 0.0))
+            keys.add(table, index, key, 1, read_units / share, write_units / share, throttled)
+            if throttled:
+                keys.add_reason(table, index, key, reason, throttled)
+
+    def on_request(self, request_type: str, name: str, response_time: float, exception=None, context=None, response=None, **_) -> None:
+        """Locust request event listener: latency into the histogram, outcome and retries into the sums, what reads read."""
         self.tally.latency.record((request_type, name), response_time)
         context = context or {}
         throttled = isinstance(exception, ThrottledError) or context.get("outcome") == THROTTLED
         failed = exception is not None and not throttled
         retries = int(context.get("retry_attempts") or 0)
         self.tally.requests.add((request_type, name), 1, int(failed), int(throttled), retries)
+        if response is not None and exception is None:
+            self._count_reads((request_type, name), response)
+
+    def _count_reads(self, key: tuple[str, str], result) -> None:
+        """Items returned and read by a Query/Scan step, and the aggregate it computed (an OpResult's fields)."""
+        if getattr(result, "read_pages", 0):
+            self.tally.reads.add(key, 1, result.items_returned, result.items_read)
+        aggregate = getattr(result, "aggregate", None)
+        if aggregate is not None:
+            self.tally.aggregates.add(key, aggregate)
 
     def take(self) -> Tally:
         """What was counted since the last take; counting continues in a fresh tally."""

@@ -44,6 +44,23 @@ THROTTLE_COLUMNS = ["timestamp", "operation", "table", "index", "reason", "throt
 HARNESS_CAPACITY = "harness_capacity.csv"
 CAPACITY_COLUMNS = ["timestamp", "table", "index", "read_units", "write_units"]
 
+# What Query and Scan steps read: requests with pages, items returned (Count), items read (ScannedCount).
+HARNESS_READS = "harness_reads.csv"
+READ_COLUMNS = ["type", "name", "requests", "items_returned", "items_read"]
+
+# Numbers a step computed per request (a scan's sum, a sharded query's count): how many, smallest, largest.
+HARNESS_AGGREGATES = "harness_aggregates.csv"
+AGGREGATE_COLUMNS = ["type", "name", "requests", "min", "max"]
+
+# Per partition key of each table and GSI ("" index = the table): attempts, consumed units, throttled attempts.
+# Keys past a bound per table or index count as "(other keys)" (harness.metrics.keys.MAX_KEYS).
+HARNESS_KEYS = "harness_keys.csv"
+KEY_COLUMNS = ["table", "index", "key", "attempts", "read_units", "write_units", "throttled_attempts"]
+
+# Throttled attempts per partition key and the reason given (ThrottlingReasons, or the error code).
+HARNESS_KEY_THROTTLES = "harness_key_throttles.csv"
+KEY_THROTTLE_COLUMNS = ["table", "index", "key", "reason", "throttled_attempts"]
+
 # Run metadata: scenario name, start/end, retry settings, tables (billing, provisioned capacity), workers.
 # Keys: scenario, description, target {kind, region, endpoint_url}, start_time, end_time (UNIX s),
 # retries {mode, max_attempts}, tables [{name, billing_mode, capacity {read, write} | null,

@@ -34,3 +34,35 @@ class Sums:
 
     def __bool__(self) -> bool:
         return bool(self._values)
+
+
+class Spans:
+    """Per key: how many values were seen, their smallest and their largest; merges exactly (count adds, min/max)."""
+
+    def __init__(self, key_width: int):
+        self.key_width = key_width
+        self._values: dict[tuple, list[Number]] = {}
+
+    def add(self, key: tuple, value: Number, count: int = 1, largest: Number | None = None) -> None:
+        """Note `count` values from `value` to `largest` (one value when `largest` is None) under `key`."""
+        largest = value if largest is None else largest
+        current = self._values.get(key)
+        if current is None:
+            self._values[key] = [count, value, largest]
+            return
+        current[0] += count
+        current[1] = min(current[1], value)
+        current[2] = max(current[2], largest)
+
+    def rows(self) -> list[list]:
+        """Every row as `[*key, count, min, max]`, sorted by key."""
+        return [[*key, *values] for key, values in sorted(self._values.items())]
+
+    def add_rows(self, rows: Iterable[Sequence]) -> None:
+        """Add rows produced by `rows()` (another process's spans)."""
+        for row in rows:
+            count, smallest, largest = row[self.key_width :]
+            self.add(tuple(row[: self.key_width]), smallest, count, largest)
+
+    def __bool__(self) -> bool:
+        return bool(self._values)

@@ -6,12 +6,13 @@ the merge and the files are one shape.
 
 from __future__ import annotations
 
+from harness.metrics.keys import KeyTally
 from harness.metrics.latency import LatencyHistograms
-from harness.metrics.sums import Sums
+from harness.metrics.sums import Spans, Sums
 
 
 class Tally:
-    """Latency histograms plus four sums: attempts, requests, throttles per second, capacity per second."""
+    """Latency histograms, four sums (attempts, requests, throttles and capacity per second), what reads read, and per-key tallies."""
 
     def __init__(self):
         self.latency = LatencyHistograms()
@@ -24,6 +25,12 @@ class Tally:
         """(second, operation, table, index, reason) -> throttled attempts."""
         self.capacity = Sums(key_width=3)
         """(second, table, index) -> read units, write units."""
+        self.reads = Sums(key_width=2)
+        """(request_type, name) -> requests that read pages with a ScannedCount, items returned (Count), items read (ScannedCount)."""
+        self.aggregates = Spans(key_width=2)
+        """(request_type, name) -> how many requests computed an aggregate (a scan's sum, a sharded count), its min and max."""
+        self.keys = KeyTally()
+        """(table, index, partition key) -> attempts, read units, write units, throttled attempts; throttles per reason."""
 
     def to_wire(self) -> dict:
         """Plain lists and strings for Locust's worker report (msgpack)."""
@@ -33,6 +40,10 @@ class Tally:
             "requests": self.requests.rows(),
             "throttles": self.throttles.rows(),
             "capacity": self.capacity.rows(),
+            "reads": self.reads.rows(),
+            "aggregates": self.aggregates.rows(),
+            "keys": self.keys.rows(),
+            "key_reasons": self.keys.reason_rows(),
         }
 
     def add_wire(self, wire: dict) -> None:
@@ -42,6 +53,9 @@ class Tally:
         self.requests.add_rows(wire.get("requests", []))
         self.throttles.add_rows(wire.get("throttles", []))
         self.capacity.add_rows(wire.get("capacity", []))
+        self.reads.add_rows(wire.get("reads", []))
+        self.aggregates.add_rows(wire.get("aggregates", []))
+        self.keys.add_rows(wire.get("keys", []), wire.get("key_reasons", []))
 
     def __bool__(self) -> bool:
-        return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity))
+        return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity, self.reads, self.aggregates, self.keys))

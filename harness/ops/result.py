@@ -12,6 +12,8 @@ class OpResult:
 
     `calls` counts DynamoDB requests (pages included), `retry_attempts` the SDK's retries within
     them, `response_bytes` the HTTP bodies received, `consumed` each response's ConsumedCapacity.
+    Query and Scan pages add to `read_pages`, `items_returned` (Count) and `items_read`
+    (ScannedCount); `aggregate` is a number the pattern computed (a scan's sum, a sharded count).
     """
 
     value: Any = None
@@ -21,6 +23,10 @@ class OpResult:
     consumed: list[dict] = field(default_factory=list)
     elapsed_ms: float = 0.0
     """Set by the caller that timed the pattern (users._call); ops leave it alone."""
+    read_pages: int = 0
+    items_returned: int = 0
+    items_read: int = 0
+    aggregate: float | None = None
 
     def absorb(self, response: dict) -> dict:
         """Add one boto3 response's metadata; returns the response for chaining."""
@@ -28,6 +34,10 @@ class OpResult:
         self.calls += 1
         self.retry_attempts += metadata.get("RetryAttempts", 0)
         self.response_bytes += int(metadata.get("HTTPHeaders", {}).get("content-length", 0) or 0)
+        if "ScannedCount" in response:
+            self.read_pages += 1
+            self.items_returned += response.get("Count", 0)
+            self.items_read += response["ScannedCount"]
         capacity = response.get("ConsumedCapacity")
         if capacity:
             self.consumed.extend(capacity if isinstance(capacity, list) else [capacity])
@@ -39,6 +49,9 @@ class OpResult:
         self.retry_attempts += other.retry_attempts
         self.response_bytes += other.response_bytes
         self.consumed.extend(other.consumed)
+        self.read_pages += other.read_pages
+        self.items_returned += other.items_returned
+        self.items_read += other.items_read
 
     @property
     def capacity_units(self) -> float:

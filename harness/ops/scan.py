@@ -64,6 +64,8 @@ def parallel_scan(
     for part in run_parallel(scan_one, range(segments) if only_segments is None else only_segments):
         result.merge(part)
         _add_totals(result.value, part.value)
+    if sum_attribute:
+        result.aggregate = float(result.value.total)
     return result
 
 

@@ -57,6 +57,7 @@ def sharded_gsi_query(
         result.merge(part)
         result.value.per_shard[key] = part.value
         result.value.total += part.value
+    result.aggregate = result.value.total
     return result
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report import capacity, latency, operations, throttling
+from harness.report import capacity, hot_keys, latency, operations, reads, throttling
 from harness.report.cost import CostEstimate, NoPricesForRegion, estimate, load_prices
 from harness.report.load import RunData, load_run
 from harness.report.thresholds import ThresholdResult, check
@@ -36,6 +36,13 @@ class Analysis:
     throughput_window: int
     throttle_series: pd.DataFrame
     capacity_series: pd.DataFrame
+    reads: pd.DataFrame
+    """Items returned vs read per Query/Scan step, and the aggregates steps computed (report.reads)."""
+    hot_keys: pd.DataFrame
+    """The most used partition keys per table and index (report.hot_keys.top_keys)."""
+    key_spread: pd.DataFrame
+    """Per table and index: keys, the hottest key's share, the hottest 1%'s share, throttles (report.hot_keys.spread)."""
+    key_ranks: pd.DataFrame
 
     @property
     def broken(self) -> tuple[ThresholdResult, ...]:
@@ -75,6 +82,10 @@ def analyse(run_dir: str | Path, pricing: Path | None = None, pricing_region: st
         throughput_window=operations.update_interval(data),
         throttle_series=throttling.over_time(data, origin, end_second),
         capacity_series=capacity.over_time(data, origin, end_second),
+        reads=reads.read_table(data),
+        hot_keys=hot_keys.top_keys(data),
+        key_spread=hot_keys.spread(data),
+        key_ranks=hot_keys.rank_series(data),
     )
 
 

@@ -48,7 +48,7 @@ HISTORY_COLUMNS = {
     "Total Request Count": "total_requests", "Total Failure Count": "total_failures",
 }  # fmt: skip
 FAILURE_COLUMNS = {"Method": "type", "Name": "name", "Error": "error", "Occurrences": "occurrences"}
-TEXT_COLUMNS = frozenset({"type", "name", "error", "operation", "table", "index", "reason", "encoded"})
+TEXT_COLUMNS = frozenset({"type", "name", "error", "operation", "table", "index", "reason", "encoded", "key"})
 
 
 class ReportError(HarnessError):
@@ -75,6 +75,10 @@ class RunData:
     requests: pd.DataFrame | None
     throttles: pd.DataFrame | None
     capacity: pd.DataFrame | None
+    reads: pd.DataFrame | None
+    aggregates: pd.DataFrame | None
+    keys: pd.DataFrame | None
+    key_throttles: pd.DataFrame | None
     notes: tuple[str, ...]
 
     @property
@@ -116,6 +120,10 @@ _HARNESS_FILES = (
     ("requests", files.HARNESS_REQUESTS, files.REQUEST_COLUMNS),
     ("throttles", files.HARNESS_THROTTLES, files.THROTTLE_COLUMNS),
     ("capacity", files.HARNESS_CAPACITY, files.CAPACITY_COLUMNS),
+    ("reads", files.HARNESS_READS, files.READ_COLUMNS),
+    ("aggregates", files.HARNESS_AGGREGATES, files.AGGREGATE_COLUMNS),
+    ("keys", files.HARNESS_KEYS, files.KEY_COLUMNS),
+    ("key_throttles", files.HARNESS_KEY_THROTTLES, files.KEY_THROTTLE_COLUMNS),
 )
 
 
@@ -149,6 +157,10 @@ _FALLBACK = {
     files.HARNESS_REQUESTS: "throttled requests are counted from locust_failures.csv, SDK retries are unknown",
     files.HARNESS_THROTTLES: "throttles over time and ThrottlingReasons are unknown",
     files.HARNESS_CAPACITY: "consumed capacity is unknown, so is the on-demand cost",
+    files.HARNESS_READS: "items returned and read per Query/Scan step are unknown",
+    files.HARNESS_AGGREGATES: "the sums and counts steps computed are unknown",
+    files.HARNESS_KEYS: "hot keys are unknown",
+    files.HARNESS_KEY_THROTTLES: "throttles per partition key are unknown",
 }
 
 

@@ -19,6 +19,7 @@ LATENCY_PNG = "latency.png"
 THROUGHPUT_PNG = "throughput.png"
 THROTTLES_PNG = "throttles.png"
 CAPACITY_PNG = "capacity.png"
+HOT_KEYS_PNG = "hot_keys.png"
 DPI = 100
 PLAIN_NUMBERS = FuncFormatter(lambda value, _: f"{value:g}")
 X_LABEL = "seconds since the run started"
@@ -156,3 +157,28 @@ def _peak_use(rows: pd.DataFrame, read: float | None, write: float | None) -> st
     """' (peak second: read 110% of provisioned, write 0%)' for a provisioned resource, else ''."""
     parts = [f"{side} {rows[column].max() / limit:.0%}" for side, column, limit in (("read", "read_units", read), ("write", "write_units", write)) if limit]
     return f"  (busiest second: {', '.join(parts)} of provisioned)" if parts else ""
+
+
+def plot_key_ranks(ranks: pd.DataFrame, path: Path) -> Path | None:
+    """Attempts per partition key by rank (1 = hottest), log-log, one line per table and GSI: skew at a glance.
+
+    Uniform access is a flat line; zipfian a straight falling one; one hot key a cliff after rank 1.
+    """
+    if ranks.empty:
+        return None
+    figure = Figure(figsize=(11, 4.6), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.07, right=0.74, top=0.88, bottom=0.13)
+    ax = figure.subplots()
+    ax.grid(True, which="both", alpha=0.3)
+    for resource, rows in ranks.groupby("resource", sort=True):
+        ax.plot(rows["rank"], rows["attempts"], label=f"{resource} ({len(rows):,} keys)", linewidth=1.4, marker="." if len(rows) < 50 else None)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(PLAIN_NUMBERS)
+    ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
+    ax.set_xlabel("partition key rank (1 = most used)")
+    ax.set_ylabel("attempts on the key")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.suptitle("Accesses by partition key rank (log-log): flat = even spread, steep = hot keys", fontweight="bold")
+    return _save(figure, path)

@@ -25,7 +25,9 @@ def document(analysis: Analysis, images: dict[str, str]) -> Document:
         Section("Thresholds", _thresholds(analysis)),
         Section("Requests", _requests(analysis, images)),
         Section("Latency (ms)", _latency(analysis, images)),
+        Section("Read efficiency", _reads(analysis)),
         Section("Throttling", _throttling(analysis, images)),
+        Section("Hot keys", _hot_keys(analysis, images)),
         Section("Consumed capacity", _capacity(analysis, images)),
         Section("Cost estimate", _cost(analysis)),
         Section("Data sources and notes", _notes(analysis)),
@@ -199,6 +201,65 @@ def _throttling(analysis: Analysis, images: dict[str, str]) -> tuple[Block, ...]
     blocks += _image(images, plots.THROTTLES_PNG, "Throttled attempts per second")
     return tuple(blocks)
 
+
+
+def _reads(analysis: Analysis) -> tuple[Block, ...]:
+    frame = analysis.reads
+    if analysis.data.reads is None:
+        return (f"Unknown: {files.HARNESS_READS} is missing.",)
+    if frame.empty:
+        return ("No step read Query or Scan pages.",)
+    rows = [
+        [row.type, row.name, fmt.count(row.requests), fmt.count(row.items_returned), fmt.count(row.items_read), fmt.ratio(row.returned_per_request),
+         fmt.ratio(row.read_per_request), fmt.percent(row.returned_share), _aggregate(row)]
+        for row in frame.itertuples(index=False)
+    ]  # fmt: skip
+    columns = ["type", "step", "requests", "items returned (Count)", "items read (ScannedCount)", "returned/request", "read/request", "returned of read", "computed value (min … max)"]
+    blocks: list[Block] = [
+        "What each Query and Scan step returned against what DynamoDB read to answer it (and bills: reads are billed on items read, "
+        "before any filter). A low \"returned of read\" is a filter doing an index's work.",
+        table(columns, rows, set(columns[2:8])),
+    ]
+    if frame["aggregate_requests"].notna().any():
+        blocks.append("Computed value: the sum a scan step adds up, or the count a sharded query merges, smallest and largest over the run's requests (one value when every request agreed); check it against your data.")
+    return tuple(blocks)
+
+
+def _aggregate(row) -> str:
+    if row.aggregate_requests != row.aggregate_requests or not row.aggregate_requests:
+        return ""
+    if row.aggregate_min == row.aggregate_max:
+        return f"{row.aggregate_min:g} (all {fmt.count(row.aggregate_requests)})"
+    return f"{row.aggregate_min:g} … {row.aggregate_max:g} ({fmt.count(row.aggregate_requests)})"
+
+
+def _hot_keys(analysis: Analysis, images: dict[str, str]) -> tuple[Block, ...]:
+    if analysis.data.keys is None:
+        return (f"Unknown: {files.HARNESS_KEYS} is missing.",)
+    spread = analysis.key_spread
+    if spread.empty:
+        return ("No request named a partition key (scans only, or no requests).",)
+    rows = [
+        [_resource(row), fmt.count(row["keys"]), fmt.count(row["attempts"]), f"`{row['hottest_key']}`", fmt.percent(row["hottest_share"]),
+         fmt.percent(row["top_1pct_share"]), fmt.count(row["throttled_attempts"]), fmt.count(row["throttled_keys"])]
+        for row in spread.to_dict("records")
+    ]  # fmt: skip
+    columns = ["table / index", "keys used", "attempts", "hottest key", "hottest key's share", "hottest 1% of keys used: share", "throttled attempts", "keys throttled"]
+    blocks: list[Block] = [
+        "Partition keys per table and GSI, like CloudWatch Contributor Insights: every HTTP attempt (SDK retries included) on the key it named; "
+        "a write also counts on each GSI whose key the item carries. A key's units are what DynamoDB reported for the request, shared evenly among the keys it named.",
+        table(columns, rows, set(columns[1:3]) | set(columns[4:])),
+    ]
+    top = analysis.hot_keys
+    key_rows = [
+        [_resource(row), f"`{row['key']}`", fmt.count(row["attempts"]), fmt.percent(row["share"]), fmt.units(row["read_units"]), fmt.units(row["write_units"]),
+         fmt.count(row["throttled_attempts"]), row["reasons"]]
+        for row in top.to_dict("records")
+    ]  # fmt: skip
+    key_columns = ["table / index", "partition key", "attempts", "share", "RCU", "WCU", "throttled attempts", "ThrottlingReasons"]
+    blocks += ["The most used keys of each table and index:", table(key_columns, key_rows, set(key_columns[2:7]))]
+    blocks += _image(images, plots.HOT_KEYS_PNG, "Accesses by partition key rank")
+    return tuple(blocks)
 
 
 def _capacity(analysis: Analysis, images: dict[str, str]) -> tuple[Block, ...]:

@@ -1,7 +1,7 @@
 """summary.json: the report's numbers for machines, with stable keys (null where a number is unknown).
 
 Top-level keys: schema, run, totals, operations, latency_all_requests, throttling, capacity,
-cost, thresholds, plots, notes. Latencies are milliseconds, ratios 0..1, money USD.
+reads, hot_keys, cost, thresholds, plots, notes. Latencies are milliseconds, ratios 0..1, money USD.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def summary(analysis: Analysis, plot_files: list[str]) -> dict:
         "latency_all_requests": _overall(analysis.latency),
         "throttling": _throttling(analysis),
         "capacity": [_numbers(row) for row in analysis.capacity.to_dict("records")],
+        "reads": [_numbers(row) for row in analysis.reads.to_dict("records")],
+        "hot_keys": _hot_keys(analysis),
         "cost": _cost(analysis),
         "thresholds": _thresholds(analysis),
         "plots": sorted(plot_files),
@@ -48,8 +50,18 @@ def _run(analysis: Analysis) -> dict:
         "lost_workers": info.lost_workers,
         "retries": {"mode": info.retry_mode, "max_attempts": info.max_attempts},
         "latency_source": HARNESS if (analysis.latency["source"] == HARNESS).any() else "locust",
-        "has_harness_files": {name: getattr(analysis.data, name) is not None for name in ("latency", "histograms", "attempts", "requests", "throttles", "capacity")},
+        "has_harness_files": {name: getattr(analysis.data, name) is not None for name in ("latency", "histograms", "attempts", "requests", "throttles", "capacity", "reads", "aggregates", "keys", "key_throttles")},
     }
+
+
+def _hot_keys(analysis: Analysis) -> list[dict]:
+    """Per table and index: the spread numbers and its top keys."""
+    top = analysis.hot_keys
+    out = []
+    for row in analysis.key_spread.to_dict("records"):
+        keys = top[(top["table"] == row["table"]) & (top["index"] == row["index"])]
+        out.append({**_numbers(row), "top_keys": [_numbers(key) for key in keys.drop(columns=["table", "index"]).to_dict("records")]})
+    return out
 
 
 def _operation(row: dict, latency: pd.DataFrame) -> dict:
