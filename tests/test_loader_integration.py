@@ -75,3 +75,15 @@ def test_workshop_csv_loads_row_for_row_and_reloading_changes_nothing(client, lo
     assert again.items == WORKSHOP_ROWS
     assert tables.item_count(client, log_table) == WORKSHOP_ROWS
     assert get_log_item(client, log_table, 2) == second
+
+
+def test_items_repeating_a_key_in_one_batch_leave_the_last_one_and_are_counted(client, log_table):
+    """DynamoDB refuses a BatchWriteItem naming one key twice; the loader keeps the last, as PutItem after PutItem would."""
+    items = [{"requestid": {"N": str(number % 10)}, "seen": {"N": str(number)}} for number in range(30)]
+
+    report = load_items(client, log_table, iter(items), total=30, workers=1, progress=False, key_names=("requestid",))  # one sender: batches land in order
+
+    assert report.repeated_keys == 15  # batch 1: 25 items on 10 keys; batch 2: 5 new items, none repeated within it
+    assert tables.item_count(client, log_table) == 10
+    assert get_log_item(client, log_table, 9)["seen"] == {"N": "29"}  # batch 2's item replaced batch 1's (19)
+    assert get_log_item(client, log_table, 4)["seen"] == {"N": "24"}  # the last of batch 1 (4, 14, 24) won

@@ -121,7 +121,7 @@ def prepare_tables(
         items, total = dataset_items(spec)
         if total:
             sizes = SizeSummary()
-            load_items(client, spec.name, sizes.counted(items), total=total, progress=progress)
+            load_items(client, spec.name, sizes.counted(items), total=total, progress=progress, key_names=spec.key.names())
             log.info("table %s: item sizes %s", spec.name, sizes.describe())
     return outcome
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import random
 import sys
@@ -41,6 +42,8 @@ class LoadReport:
     """Items sent more than once, after DynamoDB returned them unprocessed or throttled their call."""
     consumed_wcu: float
     """Write capacity units DynamoDB reported consumed (ReturnConsumedCapacity=TOTAL, indexes included)."""
+    repeated_keys: int = 0
+    """Items whose key an earlier item of the same batch had: the later one replaced it, as one PutItem after another would."""
 
     @property
     def items_per_second(self) -> float:
@@ -54,7 +57,7 @@ class _Tally:
     def __init__(self, progress_bar: tqdm):
         self._lock = threading.Lock()
         self._progress_bar = progress_bar
-        self.items = self.batches = self.resent_items = 0
+        self.items = self.batches = self.resent_items = self.repeated_keys = 0
         self.consumed_wcu = 0.0
 
     def record_call(self, accepted: int, to_resend: int, consumed_wcu: float = 0.0) -> None:
@@ -66,10 +69,16 @@ class _Tally:
             self.consumed_wcu += consumed_wcu
             self._progress_bar.update(accepted)
 
+    def count_repeated(self, items: int) -> None:
+        """Items dropped from a batch because a later item of it had the same key."""
+        with self._lock:
+            self.repeated_keys += items
+            self._progress_bar.update(items)
+
     def report(self, seconds: float) -> LoadReport:
         """The counts so far as a LoadReport."""
         with self._lock:
-            return LoadReport(self.items, seconds, self.batches, self.resent_items, self.consumed_wcu)
+            return LoadReport(self.items, seconds, self.batches, self.resent_items, self.consumed_wcu, self.repeated_keys)
 
 
 def load_items(
@@ -80,6 +89,7 @@ def load_items(
     workers: int = 4,
     progress: bool = True,
     max_backoff: float = 2.0,
+    key_names: tuple[str, ...] = (),
 ) -> LoadReport:
     """Write every item (DynamoDB wire format) to table with BatchWriteItem, 25 PutRequests a call.
 
@@ -90,8 +100,10 @@ def load_items(
     max_backoff), for as long as it takes: no item is dropped. Any other error (ValidationException,
     ResourceNotFoundException, ...) stops the senders and is raised once they have stopped.
 
-    DynamoDB rejects a call that puts two items with the same key (ValidationException); the
-    dataset generators make unique keys, so batches are not de-duplicated here.
+    DynamoDB rejects a call that puts two items with the same key (ValidationException). Given the
+    table's `key_names`, a batch keeps the last of the items that share a key (what writing them one
+    by one would leave) and the report counts the others as `repeated_keys`: a template dataset may
+    draw the same key twice (a follower followed twice).
 
     total sizes the progress bar; progress=False hides it and the closing summary line on stderr.
     """
@@ -100,17 +112,22 @@ def load_items(
     started = time.perf_counter()
     with tqdm(total=total, unit="item", unit_scale=True, desc=table, disable=None if progress else True) as bar:
         tally = _Tally(bar)
-        _send_in_parallel(client, table, _put_request_batches(items), tally, workers, max_backoff)
+        _send_in_parallel(client, table, _put_request_batches(items, key_names, tally), tally, workers, max_backoff)
     report = tally.report(time.perf_counter() - started)
     if progress:
         print(_summary_line(report, table), file=sys.stderr)
     return report
 
 
-def _put_request_batches(items: Iterable[dict]) -> Iterator[list[dict]]:
+def _put_request_batches(items: Iterable[dict], key_names: tuple[str, ...], tally: _Tally) -> Iterator[list[dict]]:
     remaining = iter(items)
-    while batch := [{"PutRequest": {"Item": item}} for item in itertools.islice(remaining, BATCH_WRITE_MAX_ITEMS)]:
-        yield batch
+    while chunk := list(itertools.islice(remaining, BATCH_WRITE_MAX_ITEMS)):
+        if key_names:
+            by_key = {tuple(json.dumps(item.get(name), sort_keys=True) for name in key_names): item for item in chunk}
+            if len(by_key) < len(chunk):
+                tally.count_repeated(len(chunk) - len(by_key))
+                chunk = list(by_key.values())
+        yield [{"PutRequest": {"Item": item}} for item in chunk]
 
 
 def _send_in_parallel(
@@ -207,7 +224,8 @@ def _backoff_delays(max_backoff: float) -> Iterator[float]:
 
 
 def _summary_line(report: LoadReport, table: str) -> str:
+    repeated = f"; {report.repeated_keys:,} generated items repeated a key and replaced the earlier item" if report.repeated_keys else ""
     return (
         f"loaded {report.items:,} items into {table} in {report.seconds:.1f} s "
-        f"({report.items_per_second:,.0f} items/s)"
+        f"({report.items_per_second:,.0f} items/s){repeated}"
     )
