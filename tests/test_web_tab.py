@@ -116,17 +116,23 @@ HOOK_CHECK = """
 import json, re, sys
 from locust.env import Environment
 from harness.workload import tasks
-from harness.run import web_tab
+from harness.run import web_charts, web_tab
+from harness.metrics.keys import key_schemas
 from harness.metrics.recorder import Recorder
 from harness.scenario import load_scenario
 
 environment = Environment(user_classes=[])
 environment.create_local_runner()
 ui = environment.create_web_ui("127.0.0.1", 0, delayed_start=True)
-recorder = Recorder(clock=lambda: 1000.0)
+scenario = load_scenario(sys.argv[1])
+recorder = Recorder(clock=lambda: 1000.0, schemas=key_schemas(scenario.tables))
 consumed = {"TableName": "tlog_scan", "CapacityUnits": 4.0, "Table": {"CapacityUnits": 2.0}, "GlobalSecondaryIndexes": {"GSI_1": {"CapacityUnits": 2.0}}}
-recorder.on_attempt("Query", {"TableName": "tlog_scan", "IndexName": "GSI_1"}, {"ConsumedCapacity": consumed}, 200)
-web_tab.install(environment, recorder, load_scenario(sys.argv[1]), distributed=False)
+query = {"TableName": "tlog_scan", "IndexName": "GSI_1", "KeyConditionExpression": "GSI_1_PK = :s", "ExpressionAttributeValues": {":s": {"S": "shard#3"}}}
+recorder.on_attempt("Query", query, {"ConsumedCapacity": consumed}, 200)
+throttled = {"Error": {"Code": "ProvisionedThroughputExceededException"}, "ThrottlingReasons": [{"reason": "IndexReadProvisionedThroughputExceeded", "resource": "arn:aws:dynamodb:r:1:table/tlog_scan/index/GSI_1"}]}
+recorder.on_attempt("Query", query, throttled, 400)
+web_tab.install(environment, recorder, scenario, distributed=False)
+charts_path = web_charts.install(environment, recorder, scenario, lag_seconds=0, clock=lambda: 1000.0)
 client = ui.app.test_client()
 page = client.get("/").get_data(as_text=True)
 template_args = json.loads(re.search(r"window\\.templateArgs = (.*)", page).group(1))
@@ -136,6 +142,8 @@ json.dump({
     "template_args": {key: template_args[key] for key in ("extended_tabs", "extended_tables", "num_users")},
     "answers": answers,
     "exceptions": client.get("/exceptions").get_json(),
+    "charts_page": client.get(charts_path).get_data(as_text=True),
+    "series": client.get("/dynamodb/series").get_json(),
 }, sys.stdout)
 environment.runner.quit()
 """
@@ -150,18 +158,31 @@ def hooked_web_ui() -> dict:
 
 def test_the_tab_is_declared_in_the_template_args(hooked_web_ui):
     template_args = hooked_web_ui["template_args"]
-    assert template_args["extended_tabs"] == [{"key": "dynamodb", "title": "DynamoDB"}]
-    assert template_args["extended_tables"][0]["key"] == "dynamodb"
+    assert template_args["extended_tabs"] == [{"key": "dynamodb", "title": "DynamoDB"}, {"key": "dynamodb_hot_keys", "title": "Hot keys"}]
+    assert [table["key"] for table in template_args["extended_tables"]] == ["dynamodb", "dynamodb_hot_keys"]
     assert [column["key"] for column in template_args["extended_tables"][0]["structure"]] == COLUMN_KEYS
+    assert [column["key"] for column in template_args["extended_tables"][1]["structure"]] == [key for key, _ in web_tab.KEY_COLUMNS]
 
 
 def test_every_stats_answer_carries_the_rows_once(hooked_web_ui):
     for stats in hooked_web_ui["answers"]:  # Locust memoizes /stats/requests: the second answer is the same object
-        assert [entry["key"] for entry in stats["extended_stats"]] == ["dynamodb"]
+        assert [entry["key"] for entry in stats["extended_stats"]] == ["dynamodb", "dynamodb_hot_keys"]
         assert "stats" in stats and "errors" in stats  # Locust's own keys untouched
         rows = rows_by_resource(stats["extended_stats"][0]["data"])
         assert (rows[("tlog_scan", "GSI_1")]["rcu"], rows[("tlog_scan", "")]["rcu"]) == (2.0, 2.0)
+        (hot,) = stats["extended_stats"][1]["data"]
+        assert hot == {"table": "tlog_scan", "index": "GSI_1", "key": "shard#3", "attempts": 2, "share": 100.0, "rcu": 2.0, "wcu": 0.0,
+                       "throttled_attempts": 1, "reasons": "IndexReadProvisionedThroughputExceeded(GSI_1): 1"}
     assert "extended_stats" not in hooked_web_ui["exceptions"]  # other routes are left alone
+
+
+def test_the_charts_page_draws_the_series_of_every_table_and_index(hooked_web_ui):
+    assert "<canvas" in hooked_web_ui["charts_page"] and 'fetch("series"' in hooked_web_ui["charts_page"]
+    series = hooked_web_ui["series"]
+    assert series["seconds"] == [1000]  # the one second counted (lag 0), nothing before it
+    gsi = series["resources"]["tlog_scan / GSI_1"]
+    assert (gsi["rcu"], gsi["wcu"], gsi["throttles"]) == ([2.0], [0.0], [1])
+    assert set(series["resources"]) >= {"orders", "round-trip", "tlog_scan", "tlog_scan / GSI_1"}  # declared ones, with or without counts
 
 
 def test_the_tab_leaves_out_the_users_composite_rows(hooked_web_ui):

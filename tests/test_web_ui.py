@@ -26,7 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from test_run_e2e import run_dir_of
 
-from harness.run.web_tab import COLUMNS, TAB_TITLE
+from harness.run.web_charts import CHARTS_PATH
+from harness.run.web_tab import COLUMNS, KEY_COLUMNS, KEYS_TAB_TITLE, TAB_TITLE
 from harness.scenario import load_scenario
 from harness.target.local import free_port
 
@@ -198,6 +199,17 @@ def test_web_ui_prefills_the_form_and_shows_the_dynamodb_tab(web_run, browser):
     rows = until(wait, rows_when(lambda rows: measured <= {resource(row) for row in rows if consumed(row) > 0}), f"consumed capacity on {sorted(measured)}", url)
     assert list(rows[0]) == [title for _key, title in COLUMNS]
     assert {resource(row) for row in rows} == declared  # one row per table and GSI of the scenario, nothing else
+
+    browser.find_element(By.XPATH, f"//button[@role='tab'][normalize-space()='{KEYS_TAB_TITLE}']").click()
+    key_titles = dict(KEY_COLUMNS)
+    hot = until(wait, rows_when(lambda rows: any(number(row.get(key_titles["attempts"], "0")) > 0 for row in rows)), "a hot key with attempts", url)
+    assert {row[key_titles["table"]] for row in hot} <= {table.name for table in scenario.tables}
+
+    browser.get(url.rstrip("/") + CHARTS_PATH)
+    charts = until(wait, lambda driver: [canvas for canvas in driver.find_elements(By.CSS_SELECTOR, "canvas.capacity") if int(canvas.get_attribute("data-points") or 0) > 0] or False, "the capacity charts drawn", url)
+    drawn = {canvas.get_attribute("data-resource") for canvas in charts}
+    assert {f"{table} / {index}" if index else table for table, index in measured} <= drawn
+    browser.get(url)
 
     click_button(browser, "Stop")
     # Locust's stop() passes through "cleanup" (users being stopped) before "stopping"/"stopped".

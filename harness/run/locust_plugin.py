@@ -29,6 +29,8 @@ from harness.run.final_stats import write_final_stats
 from harness.run.partition import Partition
 from harness.run.partition import install as install_partition
 from harness.run.session import Target, open_target, setup
+from harness.run.web_charts import install as install_web_charts
+from harness.run.web_tab import MASTER_LAG_SECONDS, STANDALONE_LAG_SECONDS
 from harness.run.web_tab import install as install_web_tab
 from harness.run.worker_health import WorkerHealth
 from harness.safety import aws_guard
@@ -117,6 +119,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
     recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection)
     if getattr(environment, "web_ui", None) is not None:  # the live "DynamoDB" tab, only where a web UI runs
         install_web_tab(environment, recorder, scenario, distributed=isinstance(runner, MasterRunner))
+        charts = install_web_charts(environment, recorder, scenario, lag_seconds=MASTER_LAG_SECONDS if isinstance(runner, MasterRunner) else STANDALONE_LAG_SECONDS)
+        log.info("DynamoDB charts (capacity vs provisioned, throttles per second): %s on the web UI", charts)
     if options.csv_prefix and not is_worker:
         atexit.register(write_final_stats, environment, options.csv_prefix)
     if isinstance(runner, MasterRunner):

@@ -1,4 +1,4 @@
-"""The "DynamoDB" tab of Locust's web UI: throttles and consumed capacity per table and index, live.
+"""The "DynamoDB" and "Hot keys" tabs of Locust's web UI: throttles and consumed capacity per table and index, and the most used partition keys, live.
 
 Locust's web UI (the React one, Locust >= 2.22) shows one extra tab per entry of the template
 arguments `extended_tabs`, a table whose columns come from `extended_tables`, and fills it from the
@@ -23,6 +23,9 @@ from harness.scenario import Capacity, CapacityChange, Scenario, TableSpec, stat
 
 TAB_KEY = "dynamodb"
 TAB_TITLE = "DynamoDB"
+KEYS_TAB_KEY = "dynamodb_hot_keys"
+KEYS_TAB_TITLE = "Hot keys"
+HOT_KEYS_PER_RESOURCE = 10
 STATS_ENDPOINT = "locust.request_stats"
 """Flask endpoint of Locust's /stats/requests (blueprint "locust", view request_stats), whatever --web-base-path is."""
 
@@ -49,6 +52,19 @@ COLUMNS = [
     ("provisioned_wcu", "Provisioned WCU"),
 ]
 """The tab's columns: (row key, title)."""
+
+KEY_COLUMNS = [
+    ("table", "Table"),
+    ("index", "Index"),
+    ("key", "Partition key"),
+    ("attempts", "Attempts"),
+    ("share", "Share of its table/index %"),
+    ("rcu", "RCU consumed"),
+    ("wcu", "WCU consumed"),
+    ("throttled_attempts", "Throttled attempts"),
+    ("reasons", "ThrottlingReasons"),
+]
+"""The hot keys tab's columns: (row key, title)."""
 
 
 @dataclass(frozen=True)
@@ -119,14 +135,36 @@ def table_rows(
     return rows
 
 
+def hot_key_rows(tally: Tally, limit: int = HOT_KEYS_PER_RESOURCE) -> list[dict]:
+    """The `limit` keys with the most attempts on each table and index since the test started (KEY_COLUMNS' keys)."""
+    by_resource: dict[tuple[str, str], list[list]] = {}
+    for row in tally.keys.rows():
+        by_resource.setdefault((row[0], row[1]), []).append(row)
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    for table, index, key, reason, count in tally.keys.reason_rows():
+        reasons.setdefault((table, index, key), []).append(f"{reason}: {count}")
+    rows = []
+    for (table, index), keys in sorted(by_resource.items()):
+        total = sum(row[3] for row in keys) or 1
+        for _table, _index, key, attempts, read_units, write_units, throttled in sorted(keys, key=lambda row: (-row[3], row[2]))[:limit]:
+            rows.append({
+                "table": table, "index": index, "key": key, "attempts": attempts, "share": round(100 * attempts / total, 2),
+                "rcu": round(read_units, 2), "wcu": round(write_units, 2), "throttled_attempts": throttled,
+                "reasons": "; ".join(reasons.get((table, index, key), [])),
+            })  # fmt: skip
+    return rows
+
+
 def install(environment, recorder, scenario: Scenario, distributed: bool) -> None:
-    """Add the tab to environment.web_ui and its rows to every /stats/requests answer."""
+    """Add the tabs to environment.web_ui and their rows to every /stats/requests answer."""
     from flask import request  # Flask comes with Locust's web UI; only a process with one imports it
 
     web_ui = environment.web_ui
-    web_ui.template_args.setdefault("extended_tabs", []).append({"key": TAB_KEY, "title": TAB_TITLE})
-    structure = [{"key": key, "title": title} for key, title in COLUMNS]
-    web_ui.template_args.setdefault("extended_tables", []).append({"key": TAB_KEY, "structure": structure})
+    web_ui.template_args.setdefault("extended_tabs", []).extend([{"key": TAB_KEY, "title": TAB_TITLE}, {"key": KEYS_TAB_KEY, "title": KEYS_TAB_TITLE}])
+    web_ui.template_args.setdefault("extended_tables", []).extend([
+        {"key": TAB_KEY, "structure": [{"key": key, "title": title} for key, title in COLUMNS]},
+        {"key": KEYS_TAB_KEY, "structure": [{"key": key, "title": title} for key, title in KEY_COLUMNS]},
+    ])
     resources, targets = resources_of(scenario), step_targets(scenario)
     lag = MASTER_LAG_SECONDS if distributed else STANDALONE_LAG_SECONDS
 
@@ -137,8 +175,8 @@ def install(environment, recorder, scenario: Scenario, distributed: bool) -> Non
         rows = table_rows(recorder.tally, resources, targets, time.time(), lag_seconds=lag)
         # Locust memoizes this response for ~2 s, so the same object may come back: replace our entry, keep others'.
         report = response.get_json()
-        others = [entry for entry in report.get("extended_stats") or [] if entry.get("key") != TAB_KEY]
-        report["extended_stats"] = others + [{"key": TAB_KEY, "data": rows}]
+        others = [entry for entry in report.get("extended_stats") or [] if entry.get("key") not in (TAB_KEY, KEYS_TAB_KEY)]
+        report["extended_stats"] = others + [{"key": TAB_KEY, "data": rows}, {"key": KEYS_TAB_KEY, "data": hot_key_rows(recorder.tally)}]
         response.set_data(json.dumps(report))
         return response
 
