@@ -31,16 +31,23 @@ def key_schemas(tables) -> Schemas:
 
 
 def key_text(value: dict | None) -> str | None:
-    """A key value as users read it: the string or the number; other types keep their type ('B:...')."""
-    text = wire.key_of(value)
-    if text is None:
+    """A key value as users read it: the string, or the number normalised (1, 1.0 and 1e0 alike); other types keep their type ('B:...')."""
+    if type(value) is not dict or len(value) != 1:
         return None
-    kind, _, data = text.partition(":")
-    return data if kind in ("S", "N") else text
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return data
+    text = wire.key_of(value)
+    return text[2:] if kind == "N" else text
 
 
 def touched_keys(operation: str, body: dict, schemas: Schemas) -> list[TouchedKey]:
     """Every (table, index, key) the request `body` of `operation` reads or writes; [] when none is known."""
+    if operation == "GetItem" or operation == "UpdateItem" or operation == "DeleteItem":  # the common case, without generators
+        table = body.get("TableName", "")
+        attribute = schemas.get(table, {}).get(NO_INDEX)
+        text = key_text(body.get("Key", {}).get(attribute)) if attribute else None
+        return [(table, NO_INDEX, text)] if text is not None else []
     reader = _READERS.get(operation)
     return list(reader(body, schemas)) if reader else []
 

@@ -47,11 +47,21 @@ class Recorder:
         touched = touched_keys(operation, body, self._schemas)
         if not touched:
             return
+        keys = self.tally.keys
+        if len(touched) == 1:  # the common case: one key, the units of its table or index
+            ((table, index, key),) = touched
+            read_units = write_units = 0.0
+            for part_table, part_index, part_read, part_write in parts:
+                if part_table == table and part_index == index:
+                    read_units, write_units = part_read, part_write
+            keys.add(table, index, key, 1, read_units, write_units, throttled)
+            if throttled:
+                keys.add_reason(table, index, key, reason, throttled)
+            return
         per_target: dict[tuple[str, str], int] = {}
         for table, index, _ in touched:
             per_target[(table, index)] = per_target.get((table, index), 0) + 1
         units = {(table, index): (read_units, write_units) for table, index, read_units, write_units in parts}
-        keys = self.tally.keys
         for table, index, key in touched:
             share = per_target[(table, index)]
             read_units, write_units = units.get((table, index), (0.0, 0.0))
