@@ -207,11 +207,12 @@ def _scales(ctx, param, values):
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The scenario file to write (default: scenarios/<model name>.yaml).")
 @click.option("--items", type=click.IntRange(min=1), default=DEFAULT_ITEMS, show_default=True, help="Items generated per facet (children: per_parent set to give this many).")
 @click.option("--scale", multiple=True, callback=_scales, metavar="FACET=N", help="Items of one facet (repeatable); overrides --items for it.")
+@click.option("--table-prefix", default="", help="Put this before every table name (keeps the tables apart from others on a shared endpoint).")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-def import_(model, output, items, scale, force):
+def import_(model, output, items, scale, table_prefix, force):
     """Write a scenario from MODEL: a NoSQL Workbench export (JSON) or a CloudFormation template (JSON or YAML)."""
     with one_line_errors():
-        result = import_model(model, output, items, scale, force)
+        result = import_model(model, output, items, scale, force, table_prefix)
     show(result.lines())
 
 

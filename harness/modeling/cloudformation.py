@@ -123,6 +123,12 @@ def _resolver(parameters: dict, fail):
     """A value, with {"Ref": parameter} replaced by the parameter's Default (other intrinsics stay as they are)."""
 
     def resolve(value: object, where: str) -> object:
+        if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            for name in re.findall(r"\$\{([A-Za-z0-9]+)\}", text):
+                if "Default" in parameters.get(name, {}):
+                    text = text.replace("${" + name + "}", str(parameters[name]["Default"]))
+            return text if "${" not in text else value
         if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
             if "Default" not in parameters[value["Ref"]]:
                 fail(where, f"refers to parameter {value['Ref']!r}, which has no Default to take")

@@ -126,6 +126,17 @@ def _learn(entity: Entity, facet: Facet) -> None:
         entity.presence[name] = len(values) / len(samples) if samples else 1.0
 
 
+GROUP = {"integer": {"min": 1, "max": 1}}  # replaced by _count: about ten items a partition key
+
+
+def _grouped(name: str, kind: str, label: str) -> Shape:
+    """A partition key shared by about ten items: LABEL#<n>, or the number itself for an N key."""
+    if kind == "N":
+        return Shape(dict(GROUP), dynamo_type="N")
+    helper = f"_{name}"
+    return Shape(f"{label}#{{{helper}}}", helpers=[(helper, dict(GROUP))], prefix=f"{label}#")
+
+
 def _names_an_id(name: str, values: list[dict]) -> bool:
     """An attribute called ...id whose sample values all differ identifies its item: its numbers become a sequence."""
     texts = [str(value) for value in values]
@@ -143,19 +154,11 @@ def _typed(entity: Entity, name: str, kind: str) -> Shape | None:
     if name == table.hash:
         if table.range is None:
             return Shape(f"{label}#{{index}}", unique=True, prefix=f"{label}#") if kind == "S" else Shape({"sequence": {"start": 1}}, dynamo_type="N", unique=True)
-        group = {"integer": {"min": 1, "max": 1}}  # set by _count: about ten items a partition
-        helper = f"_{name}"
-        if kind == "N":
-            return Shape(f"{{{helper}}}", helpers=[(helper, group)], dynamo_type="N")
-        return Shape(f"{label}#{{{helper}}}", helpers=[(helper, group)], prefix=f"{label}#")
+        return _grouped(name, kind, label)
     if name == table.range:
         return Shape(f"{label}#{{index:09d}}", unique=True, prefix=f"{label}#") if kind == "S" else Shape({"sequence": {"start": 1}}, dynamo_type="N", unique=True)
     if name in index_hashes:
-        helper = f"_{name}"
-        group = {"integer": {"min": 1, "max": 1}}
-        if kind == "N":
-            return Shape(f"{{{helper}}}", helpers=[(helper, group)], dynamo_type="N")
-        return Shape(f"{label}#{{{helper}}}", helpers=[(helper, group)], prefix=f"{label}#")
+        return _grouped(name, kind, label)
     if name in index_ranges:
         if kind == "N":
             return Shape({"integer": {"min": 0, "max": 1_000_000}}, dynamo_type="N")
@@ -311,10 +314,13 @@ def _count(entity: Entity, items: int, scale: dict[str, int]) -> None:
     else:
         parents = scale.get(entity.parent.name, scale.get(entity.parent.facet, items))
         entity.per_parent = _per_parent(entity.children_seen, wanted / max(1, parents))
+    groups = {"integer": {"min": 1, "max": max(1, wanted // 10)}}
     for name, shape in entity.shapes.items():
+        if shape.spec == GROUP:
+            shape.spec = groups
         for position, (helper, spec) in enumerate(shape.helpers):
-            if isinstance(spec, dict) and spec.get("integer") == {"min": 1, "max": 1}:
-                shape.helpers[position] = (helper, {"integer": {"min": 1, "max": max(1, wanted // 10)}})
+            if spec == GROUP:
+                shape.helpers[position] = (helper, groups)
         other = entity.references.get(name)
         if other is not None:
             start = other.shapes[other.table.hash].helpers[0][1]["sequence"].get("start", 0)

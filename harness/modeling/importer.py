@@ -60,15 +60,20 @@ class ImportResult:
         return out
 
 
-def import_model(model_path: Path, output: Path | None = None, items: int = DEFAULT_ITEMS, scale: dict[str, int] | None = None, force: bool = False) -> ImportResult:
+def import_model(
+    model_path: Path, output: Path | None = None, items: int = DEFAULT_ITEMS, scale: dict[str, int] | None = None, force: bool = False, table_prefix: str = ""
+) -> ImportResult:
     """Read a NoSQL Workbench export or a CloudFormation template, write a scenario that validates and runs.
 
-    Nothing is written when the model is bad (BadInput, one line) or the output exists without `force`.
+    `table_prefix` goes before every table name (to keep the tables apart from others on a shared
+    endpoint). Nothing is written when the model is bad (BadInput, one line) or the output exists without `force`.
     """
     started = time.perf_counter()
     model_format, document = read_model(model_path)
     parse = parse_workbench if model_format == WORKBENCH else parse_cloudformation
     model = parse(document, str(model_path))
+    for table in model.tables:
+        table.name = table_prefix + table.name
     if items < 1:
         raise BadInput(f"--items: expected 1 or more items per entity, found {items}")
     entities = entities_of(model.tables, items, scale or {})
