@@ -20,7 +20,7 @@ SEPARATORS = ("#", "|", "::", ":")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-CODE = re.compile(r"^([A-Za-z]{0,8}[-_]?)(\d{1,18})$")  # digits, or a short code with them: 12345, p0001, SKU-17
+CODE = re.compile(r"^([A-Za-z]{0,8}[-_ ]?)(\d{1,18})$")  # digits, or a short code with them: 12345, p0001, SKU-17
 EMAIL = re.compile(r"^[^@\s#|:]+@[^@\s#|:]+\.[A-Za-z]{2,}$")
 EPOCH_RANGE = (946_684_800, 4_102_444_800)  # 2000-01-01 .. 2100-01-01: a number there named like a time is epoch seconds
 TIME_WORDS = ("time", "date", "ttl", "expire", "expiry", "_at", "at_", "epoch", "ts", "created", "updated")
@@ -63,7 +63,7 @@ def learn(name: str, values: list[dict], identity: bool = False) -> Shape | None
     if kind == "S":
         return learn_string(name, plain, identity)
     if kind == "N":
-        return _number(name, [Decimal(text) for text in plain], identity)
+        return _number(name, [Decimal(str(text)) for text in plain], identity)
     if kind == "BOOL":
         return _boolean(plain)
     if kind == "M":
