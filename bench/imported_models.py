@@ -33,7 +33,7 @@ FOLDER = REPO / "tests" / "fixtures" / "models"
 def measure(model: str, items: int, run_time: str, imports: int, folder: Path) -> dict:
     """Import `model` `imports` times (median seconds), then run the scenario once; one row of numbers."""
     seconds = []
-    for attempt in range(imports):
+    for _attempt in range(imports):
         started = time.perf_counter()
         result = import_model(FOLDER / model, folder / f"{Path(model).stem}.yaml", items=items, force=True)
         seconds.append(time.perf_counter() - started)
