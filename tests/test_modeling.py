@@ -30,6 +30,7 @@ from harness.scenario import load_scenario
 MODELS = REPO / "tests" / "fixtures" / "models"
 HARNESS = [sys.executable, "-m", "harness.cli"]
 ITEMS = 150  # per entity: loads in about a second
+ALL_MODELS = ("social_workbench.json", "shop_workbench.json", "songs_workbench.json", "orders_cfn.yaml", "telemetry_cfn.json")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def imported(tmp_path_factory) -> dict[str, Imported]:
     """Every model imported once, its tables prefixed so they never meet another test's."""
     folder = tmp_path_factory.mktemp("imported")
     found = {}
-    for model in ("social_workbench.json", "shop_workbench.json", "orders_cfn.yaml", "telemetry_cfn.json"):
+    for model in ALL_MODELS:
         prefix = f"m{uuid.uuid4().hex[:6]}-"
         result = import_model(MODELS / model, folder / f"{Path(model).stem}.yaml", items=ITEMS, table_prefix=prefix)
         found[model] = Imported(result.path, prefix, result)
@@ -156,6 +157,20 @@ def test_several_workbench_tables_without_facets_refer_to_existing_items(importe
     assert all(re.fullmatch(r"PRODUCT#\d{3,}", key) for key in details)
 
 
+def test_table_level_samples_go_to_their_facets_and_a_facet_without_samples_is_generated_from_types(imported, ran, client):
+    entry = imported["songs_workbench.json"]
+    (table,) = load_scenario(entry.path).tables
+    assert [(entity.name, entity.parent) for entity in table.dataset.entities] == [("songdetails", None), ("downloads", "songdetails"), ("album", None)]
+    items = check_the_run(entry, ran, client)[entry.table("songs")]
+    details = {item["Id"]["S"] for item in items if item["Metadata"]["S"] == "Details"}
+    downloads = [item for item in items if item["Metadata"]["S"].startswith("Dl#")]
+    albums = [item for item in items if item["Id"]["S"].startswith("ALBUM#")]
+    assert len(details) == len(albums) == ITEMS and all(item["Id"]["S"] in details for item in downloads)
+    assert all(re.fullmatch(r"Song \d+", item["Title"]["S"]) for item in items if "Title" in item)
+    # the by_genre GSI's keys are in no sample: the facet that writes Year (the other key) writes Genre too
+    assert all(re.fullmatch(r"GENRE#\d+", album["Genre"]["S"]) and "N" in album["Year"] for album in albums)
+
+
 @pytest.mark.parametrize("model", ["orders_cfn.yaml", "telemetry_cfn.json"])
 def test_cloudformation_tables_with_gsis_and_lsis_run_from_their_key_types(model, imported, ran, client):
     entry = imported[model]
@@ -182,7 +197,7 @@ def test_generated_item_sizes_stay_close_to_the_samples(imported):
                 assert 0.7 < entity.generated_mean_kb / entity.sample_mean_kb < 1.5, entity
 
 
-@pytest.mark.parametrize("model", ["social_workbench.json", "shop_workbench.json", "orders_cfn.yaml", "telemetry_cfn.json"])
+@pytest.mark.parametrize("model", ALL_MODELS)
 def test_cloudformation_export_then_import_gives_the_same_tables(model, imported, tmp_path):
     scenario = load_scenario(imported[model].path)
     template = tmp_path / "template.json"

@@ -58,6 +58,8 @@ def entities_of(tables: list[TableDesign], items: int, scale: dict[str, int]) ->
                 entity = Entity(name=_entity_name(facet_name or table.name, taken), table=table, samples=samples, facet=facet_name)
                 _learn(entity, facet)
                 entities.append(entity)
+    for table in tables:
+        _write_index_keys(table, [entity for entity in entities if entity.table is table])
     for entity in entities:
         _relate(entity, entities)
     for entity in entities:
@@ -68,6 +70,21 @@ def entities_of(tables: list[TableDesign], items: int, scale: dict[str, int]) ->
     for entity in entities:
         _count(entity, items, scale)
     return _parents_first(entities)
+
+
+def _write_index_keys(table: TableDesign, entities: list[Entity]) -> None:
+    """An index key attribute that no sample carries is generated from its type in the entities that write the
+    index's other key (else in every entity of the table), so the index has items and its starter query finds some."""
+    for index in table.gsis + table.lsis:
+        for name, other in ((index.hash, index.range), (index.range, index.hash)):
+            if name is None or any(name in entity.shapes for entity in entities):
+                continue
+            writers = [entity for entity in entities if other is not None and other in entity.shapes] or entities
+            for entity in writers:
+                shape = _typed(entity, name, table.attributes[name])
+                shape.comment = "no sample has it: generated from its type"
+                entity.shapes[name] = shape
+                entity.presence[name] = 1.0
 
 
 # ---- grouping ----------------------------------------------------------------------------------
@@ -150,7 +167,7 @@ def _typed(entity: Entity, name: str, kind: str) -> Shape | None:
         raise BadInput(f"table {table.name!r}: key attribute {name!r} is binary (B), which the template dataset cannot generate")
     index_hashes = {index.hash for index in table.gsis}
     index_ranges = {index.range for index in table.gsis + table.lsis if index.range}
-    label = re.sub(r"[^A-Za-z0-9]", "", name).upper() or "KEY"
+    label = re.sub(r"[^A-Za-z0-9]", "", entity.facet if entity.facet and name in table.key_names() else name).upper() or "KEY"
     if name == table.hash:
         if table.range is None:
             return Shape(f"{label}#{{index}}", unique=True, prefix=f"{label}#") if kind == "S" else Shape({"sequence": {"start": 1}}, dynamo_type="N", unique=True)
@@ -265,18 +282,15 @@ def _rest(value: str, keys: list[str], separator: str) -> str:
 
 
 def _make_unique(entity: Entity) -> None:
-    """Give the key a part unique to each item when no key part is a sequence or uuid already."""
+    """Give the key a part unique to each item when no key part is a sequence or uuid already: the partition
+    key of a top-level entity, the sort key of a child (whose partition key is its parent's)."""
     if any(shape.unique for _, shape in entity.key_shapes()):
         return
-    order = list(entity.table.key_names())
-    if entity.parent is None:
-        order = order[:1] + order[1:]
-    else:
-        order = order[::-1]
-    for name in order:
+    names = list(entity.table.key_names())
+    for name in names if entity.parent is None else names[::-1]:
         shape = entity.shapes[name]
-        if entity.table.attributes.get(name) == "N":
-            if "{" not in str(shape.spec) and not shape.helpers:
+        if shape.dynamo_type == "N":
+            if isinstance(shape.spec, dict) and "format" not in shape.spec:
                 entity.shapes[name] = Shape({"sequence": {"start": _lowest(entity, name)}}, dynamo_type="N", unique=True)
                 entity.unique_note = f"{name}: a sequence, so every item has its own key"
                 return
