@@ -60,6 +60,7 @@ def entities_of(tables: list[TableDesign], items: int, scale: dict[str, int]) ->
                 entities.append(entity)
     for table in tables:
         _write_index_keys(table, [entity for entity in entities if entity.table is table])
+        _one_type_per_attribute([entity for entity in entities if entity.table is table])
     for entity in entities:
         _relate(entity, entities)
     for entity in entities:
@@ -85,6 +86,17 @@ def _write_index_keys(table: TableDesign, entities: list[Entity]) -> None:
                 shape.comment = "no sample has it: generated from its type"
                 entity.shapes[name] = shape
                 entity.presence[name] = 1.0
+
+
+def _one_type_per_attribute(entities: list[Entity]) -> None:
+    """An attribute has one type across a dataset's entities: a later entity writing it with another type leaves it out (said in a comment)."""
+    types: dict[str, tuple[str, str]] = {}
+    for entity in entities:
+        for name, shape in list(entity.shapes.items()):
+            first = types.setdefault(name, (shape.dynamo_type, entity.name))
+            if first[0] != shape.dynamo_type:
+                del entity.shapes[name]
+                entity.skipped.append(f"{name} ({shape.dynamo_type} here, {first[0]} in {first[1]}: one type per attribute)")
 
 
 # ---- grouping ----------------------------------------------------------------------------------

@@ -76,7 +76,10 @@ def import_model(
         table.name = table_prefix + table.name
     if items < 1:
         raise BadInput(f"--items: expected 1 or more items per entity, found {items}")
-    entities = entities_of(model.tables, items, scale or {})
+    try:
+        entities = entities_of(model.tables, items, scale or {})
+    except BadInput as exc:
+        raise BadInput(f"{model_path}: {exc}") from None
     name = _scenario_name(model.name if model_format == WORKBENCH else model_path.stem)
     output = output or Path("scenarios") / f"{name}.yaml"
     if output.exists() and not force:
@@ -84,8 +87,11 @@ def import_model(
     sizes = {entity.name: _sample_sizes(entity) for entity in entities}
     steps = starter_mix(entities)
     text = scenario_text(model, model_path.name, name, entities, steps, {name: _size_text(size) for name, size in sizes.items() if size})
-    scenario = parse_scenario(text, source=output)
-    summaries = _summaries(scenario, entities, sizes, output.parent)
+    try:
+        scenario = parse_scenario(text, source=output)
+        summaries = _summaries(scenario, entities, sizes, output.parent)
+    except BadInput as exc:  # a rule learnt from this model that the scenario layer refuses: say so, write nothing
+        raise BadInput(f"{model_path}: the scenario made from this model does not validate, so nothing was written: {exc}") from None
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     return ImportResult(output, scenario, summaries, len(steps), time.perf_counter() - started)

@@ -90,7 +90,7 @@ def _entity(entity: Entity, index_keys: set[str], sizes: str) -> list[str]:
     for name, spec, comment in attribute_specs(entity, index_keys):
         lines.append(f"            {_flow(name)}: {_flow(spec)}" + (f"   # {comment}" if comment else ""))
     if entity.skipped:
-        lines.append(f"          # not generated (binary, sets and NULL have no generator): {', '.join(entity.skipped)}")
+        lines.append(f"          # not generated (binary, sets and NULL have no generator; an attribute has one type): {', '.join(entity.skipped)}")
     return lines
 
 

@@ -15,6 +15,7 @@ from harness.modeling.design import Capacity, Facet, Index, Model, TableDesign
 
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
+WIRE_TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 DEFAULT_UNITS = 5  # what the modeler proposes for a new provisioned table
 
 
@@ -159,7 +160,25 @@ def _items(data: object, where: str, table: TableDesign, fail) -> list[dict]:
         for name in table.key_names():
             if name not in item:
                 fail(f"{where}[{k}]", f"the item has no {name!r}, a key attribute of table {table.name!r}")
-    return list(data)
+    return [{name: _canonical(value, f"{where}[{k}].{name}", fail) for name, value in item.items()} for k, item in enumerate(data)]
+
+
+def _canonical(value: object, where: str, fail) -> dict:
+    """An attribute value in DynamoDB JSON with numbers as text (an export may write {"N": 5})."""
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in WIRE_TYPES:
+        fail(where, f"expected a DynamoDB JSON value such as {{\"S\": \"text\"}}, found {_show(value)}")
+    ((kind, content),) = value.items()
+    if kind == "N":
+        return {"N": str(content)}
+    if kind == "NS":
+        return {"NS": [str(number) for number in content]}
+    if kind == "M" and isinstance(content, dict):
+        return {"M": {name: _canonical(entry, f"{where}.{name}", fail) for name, entry in content.items()}}
+    if kind == "L" and isinstance(content, list):
+        return {"L": [_canonical(entry, f"{where}[{position}]", fail) for position, entry in enumerate(content)]}
+    if kind in ("M", "L"):
+        fail(where, f"expected a {'map' if kind == 'M' else 'list'} under {kind}, found {_show(content)}")
+    return {kind: content}
 
 
 def _best_facet(facets: list[Facet], item: dict) -> Facet:
