@@ -223,6 +223,7 @@ def _one_per_key(entity: Entity) -> bool:
 
 
 def _descends(entity: Entity, ancestor: Entity) -> bool:
+    """True when `ancestor` is the entity's parent, or its parent's, and so on."""
     while entity.parent is not None:
         if entity.parent is ancestor:
             return True
@@ -269,7 +270,7 @@ def _refer(entity: Entity, name: str, other: Entity) -> bool:
     """Another table's item, by drawing a number of the referred key's sequence (so the item exists)."""
     shape = other.shapes[other.table.hash]
     sequences = [helper for helper, spec in shape.helpers if isinstance(spec, dict) and "sequence" in spec]
-    if len(shape.helpers) != 1 or not sequences or not isinstance(shape.spec, str):
+    if other.parent is not None or len(shape.helpers) != 1 or not sequences or not isinstance(shape.spec, str):
         return False
     helper = f"_{name}_ref"
     entity.shapes[name] = Shape(shape.spec.replace("{" + sequences[0], "{" + helper), helpers=[(helper, {"integer": {"min": 0, "max": 0}})], prefix=shape.prefix)
@@ -278,6 +279,7 @@ def _refer(entity: Entity, name: str, other: Entity) -> bool:
 
 
 def _is_format(spec: object) -> bool:
+    """True for a format string (it reads fields), False for a constant or a generator."""
     return isinstance(spec, str) and ("{" in spec or "}" in spec)
 
 

@@ -47,8 +47,7 @@ class Shape:
     unique: bool = False
     """Every item gets its own value (a sequence over the item's index, or a uuid)."""
     separator: str | None = None
-    parts: list = field(default_factory=list)
-    """For composite strings: literal text and (helper name, kind, digits token info) in order."""
+    """The separator between a composite string's parts (USER#..., a|b), None when it has none."""
     comment: str = ""
 
 
@@ -79,8 +78,8 @@ def learn(name: str, values: list[dict], identity: bool = False) -> Shape | None
 def learn_string(name: str, values: list[str], identity: bool = False, helper_prefix: str | None = None) -> Shape:
     """A string attribute: a constant, a whole-value generator, or a format string over per-part generators."""
     helper = "_" + re.sub(r"[^A-Za-z0-9_]", "_", helper_prefix or name)
-    if len(set(values)) == 1:
-        return Shape(values[0], prefix=values[0])
+    if len(set(values)) == 1:  # a constant; braces would make it a format string, so those are spelt out
+        return Shape({"constant": values[0]} if "{" in values[0] or "}" in values[0] else values[0], prefix=values[0])
     token = _token(name, values, identity)
     if token is not None:
         spec, kind, width, lead = token

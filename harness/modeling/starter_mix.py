@@ -93,11 +93,8 @@ def _prefix(entity: Entity, attribute: str | None) -> str:
     if attribute is None or attribute not in entity.shapes:
         return ""
     shape = entity.shapes[attribute]
-    if shape.dynamo_type != "S" or not shape.prefix or not shape.helpers and not isinstance(shape.spec, str):
-        return ""
-    if isinstance(shape.spec, str) and "{" not in shape.spec:
-        return ""  # a constant sort key: the partition key alone finds it
-    return shape.prefix
+    composed = isinstance(shape.spec, str) and ("{" in shape.spec or "}" in shape.spec)
+    return shape.prefix if shape.dynamo_type == "S" and composed else ""  # a constant sort key: the partition key alone finds it
 
 
 def _unique(name: str, names: set[str]) -> str:
