@@ -1,6 +1,6 @@
 """Each test model imported (`ddb-harness import`) and its starter mix run alone: what the import makes and how it runs.
 
-    .venv/bin/python -m bench.imported_models                     # 4 models, 1,000 items per entity, 15 s runs, ~2 min
+    .venv/bin/python -m bench.imported_models                     # 5 models, 1,000 items per entity, 15 s runs, ~3 min
     .venv/bin/python -m bench.imported_models --items 200 --run-time 5s
 
 For every model of tests/fixtures/models/: tables, entities (facets, or kinds of items), items
@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.run import REPO, RESULTS, machine
 from harness.modeling import import_model
 
-MODELS = ("social_workbench.json", "shop_workbench.json", "orders_cfn.yaml", "telemetry_cfn.json")
+MODELS = ("social_workbench.json", "shop_workbench.json", "songs_workbench.json", "orders_cfn.yaml", "telemetry_cfn.json")
 FOLDER = REPO / "tests" / "fixtures" / "models"
 
 
