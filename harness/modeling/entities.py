@@ -243,16 +243,20 @@ def _embedded(values: list[str], other: Entity) -> str | None:
 
 
 def _link(entity: Entity, name: str, other: Entity, values: list[str], separator: str) -> bool:
-    """Rewrite attribute `name` to read the related item; False when the relation cannot be written."""
+    """Rewrite attribute `name` to read the related item (the rest of the value learnt as its own parts);
+    False when the relation cannot be written."""
     key = other.table.hash
     parent_keys = [item[key]["S"] for item in other.samples]
-    if other.table is not entity.table:
-        return not separator and _refer(entity, name, other)
-    entity.parent = other
-    entity.children_seen = [sum(1 for value in values if _owner(value, parent_keys, separator) == parent) for parent in parent_keys]
-    reference = f"{{parent.{key}}}"
+    if other.table is entity.table:
+        entity.parent = other
+        entity.children_seen = [sum(1 for value in values if _owner(value, parent_keys, separator) == parent) for parent in parent_keys]
+        reference = Shape(f"{{parent.{key}}}")
+    else:
+        reference = _reference(entity, name, other)
+        if reference is None:
+            return False
     if not separator:
-        entity.shapes[name] = Shape(reference)
+        entity.shapes[name] = reference
         return True
     rests = [_rest(value, parent_keys, separator) for value in values]
     rest = learn_string(name, rests, identity=True, helper_prefix=f"{name}_rest")
@@ -262,20 +266,20 @@ def _link(entity: Entity, name: str, other: Entity, values: list[str], separator
         text, helpers = rest.spec.replace("{", "{{").replace("}", "}}"), []
     else:
         text, helpers = "{" + f"_{name}_rest" + "}", [(f"_{name}_rest", rest.spec)]
-    entity.shapes[name] = Shape(reference + separator + text, helpers=helpers, unique=rest.unique, separator=separator)
+    entity.shapes[name] = Shape(reference.spec + separator + text, helpers=reference.helpers + helpers, prefix=reference.prefix, unique=rest.unique, separator=separator)
     return True
 
 
-def _refer(entity: Entity, name: str, other: Entity) -> bool:
-    """Another table's item, by drawing a number of the referred key's sequence (so the item exists)."""
+def _reference(entity: Entity, name: str, other: Entity) -> Shape | None:
+    """Another table's item, by drawing a number of the referred key's sequence (so the item exists); None
+    when the referred key is not one sequence in a format string, or its entity's count is not its own."""
     shape = other.shapes[other.table.hash]
     sequences = [helper for helper, spec in shape.helpers if isinstance(spec, dict) and "sequence" in spec]
     if other.parent is not None or len(shape.helpers) != 1 or not sequences or not isinstance(shape.spec, str):
-        return False
+        return None
     helper = f"_{name}_ref"
-    entity.shapes[name] = Shape(shape.spec.replace("{" + sequences[0], "{" + helper), helpers=[(helper, {"integer": {"min": 0, "max": 0}})], prefix=shape.prefix)
     entity.references[name] = other
-    return True
+    return Shape(shape.spec.replace("{" + sequences[0], "{" + helper), helpers=[(helper, {"integer": {"min": 0, "max": 0}})], prefix=shape.prefix)
 
 
 def _is_format(spec: object) -> bool:
@@ -411,7 +415,8 @@ def _comment(entity: Entity, name: str, shape: Shape, presence: float) -> str:
     if shape.comment:
         notes.append(shape.comment)
     if name in entity.references:
-        notes.append(f"an existing {entity.references[name].name}'s {entity.references[name].table.hash}")
+        other = entity.references[name]
+        notes.append(f"refers to an existing item of {other.name} (its {other.table.hash})")
     if entity.unique_note and entity.unique_note.startswith(f"{name}:"):
         notes.append(entity.unique_note.split(": ", 1)[1])
     return "; ".join(notes)

@@ -151,7 +151,7 @@ def _token(name: str, values: list[str], identity: bool) -> tuple[object, str, i
         return None
     lead, digits = codes[0].group(1), [code.group(2) for code in codes]
     numbers = [int(text) for text in digits]
-    padded = len({len(text) for text in digits}) == 1 and any(text.startswith("0") for text in digits)
+    padded = len({len(text) for text in digits}) == 1 and any(len(text) > 1 and text.startswith("0") for text in digits)
     width = len(digits[0]) if padded else None
     if identity:
         return {"sequence": {"start": min(numbers)}}, "sequence", width, lead
