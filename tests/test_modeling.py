@@ -10,6 +10,7 @@ same tables. Bad models are one line each, exit 2, nothing written.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -252,3 +253,17 @@ def test_bad_import_options_are_one_line_and_an_existing_output_is_kept(tmp_path
     unknown = runner.invoke(main, ["import", str(MODELS / "shop_workbench.json"), "-o", str(tmp_path / "new.yaml"), "--scale", "nobody=3"])
     assert existing.exit_code == unknown.exit_code == 2 and output.read_text() == "mine\n" and not (tmp_path / "new.yaml").exists()
     assert "exists already (use --force" in existing.stderr and "--scale nobody: no facet or entity of that name" in unknown.stderr
+
+
+def test_a_key_embedding_another_tables_key_refers_to_a_generated_item(tmp_path):
+    model = json.loads((MODELS / "shop_workbench.json").read_text())
+    invoices = [{"invoice_id": {"S": f"c#{customer}#INV#{k}"}, "total": {"N": str(10 * k)}} for k, customer in enumerate([12345, 12346, 12350, 12345])]
+    model["DataModel"].append({"TableName": "invoices", "KeyAttributes": {"PartitionKey": {"AttributeName": "invoice_id", "AttributeType": "S"}}, "TableData": invoices})
+    (tmp_path / "shop.json").write_text(json.dumps(model))
+    scenario = load_scenario(import_model(tmp_path / "shop.json", tmp_path / "shop.yaml", items=60).path)
+    customers = TemplateItems(scenario.table("customers").dataset)
+    ids = {customers.item_at("customers", index)["customer_id"]["S"] for index in range(customers.entity_count("customers"))}
+    generated = TemplateItems(scenario.table("invoices").dataset)
+    keys = [generated.item_at("invoices", index)["invoice_id"]["S"] for index in range(generated.entity_count("invoices"))]
+    assert len(set(keys)) == len(keys) == 60
+    assert all(re.fullmatch(r"c#\d+#INV#\d+", key) and key.rsplit("#INV#", 1)[0] in ids for key in keys)
