@@ -17,6 +17,7 @@ from harness.datasets import check_datasets
 from harness.durations import parse_duration
 from harness.errors import HarnessError
 from harness.gate import require_gate
+from harness.modeling import DEFAULT_ITEMS, export_cloudformation, import_model
 from harness.redact import aws_error_line
 from harness.run import runner
 from harness.run.session import open_target
@@ -189,6 +190,45 @@ def validate(scenarios):
             click.echo(f"Error: {exc}", err=True)
             failed = True
     sys.exit(2 if failed else 0)
+
+
+def _scales(ctx, param, values):
+    scales = {}
+    for value in values:
+        facet, _, count = value.partition("=")
+        if not facet or not count.isdigit() or int(count) < 1:
+            raise click.BadParameter(f"expected FACET=N with N >= 1, found {value!r}")
+        scales[facet] = int(count)
+    return scales
+
+
+@main.command(name="import")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The scenario file to write (default: scenarios/<model name>.yaml).")
+@click.option("--items", type=click.IntRange(min=1), default=DEFAULT_ITEMS, show_default=True, help="Items generated per facet (children: per_parent set to give this many).")
+@click.option("--scale", multiple=True, callback=_scales, metavar="FACET=N", help="Items of one facet (repeatable); overrides --items for it.")
+@click.option("--table-prefix", default="", help="Put this before every table name (keeps the tables apart from others on a shared endpoint).")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+def import_(model, output, items, scale, table_prefix, force):
+    """Write a scenario from MODEL: a NoSQL Workbench export (JSON) or a CloudFormation template (JSON or YAML)."""
+    with one_line_errors():
+        result = import_model(model, output, items, scale, force, table_prefix)
+    show(result.lines())
+
+
+@main.command()
+@SCENARIO
+@click.option("--format", "format_", type=click.Choice(["cloudformation"]), default="cloudformation", show_default=True, help="The format to write.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+def export(scenario, format_, output):
+    """Write SCENARIO's tables as a CloudFormation template (AWS::DynamoDB::Table resources), so the tested design is the deployed one."""
+    with one_line_errors():
+        text = export_cloudformation(load_scenario(scenario))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}: {text.count('AWS::DynamoDB::Table')} table(s)", err=True)
 
 
 @main.command()

@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/tally_bad_inputs.py        # prints "N bad inputs tried, M got a clean one-line error with exit 2"
 
-Bad inputs: each file of tests/bad_scenarios/ given to `validate` and to `run`, bad command-line
-flags, and unusable targets (a missing file, a folder, real AWS without opt-in, a run above
+Bad inputs: each file of tests/bad_scenarios/ given to `validate` and to `run`, each model of
+tests/fixtures/models/bad/ given to `import`, bad command-line flags, and unusable targets (a missing file, a folder, real AWS without opt-in, a run above
 --max-cost). Each runs as its own `python -m harness.cli` process. Clean means: exit code 2, exactly
 one stderr line starting with `Error:`, no traceback, nothing on stdout, and no results folder
 created. Click adds its two-line usage hint above the error of a bad flag; the tally counts those
@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BAD_SCENARIOS = sorted((HERE / "bad_scenarios").glob("*.yaml"))
+BAD_MODELS = sorted((HERE / "fixtures" / "models" / "bad").iterdir())
 GOOD = REPO / "scenarios" / "roundtrip.yaml"
 AWS_SCENARIO = """name: aws-guarded
 target: {kind: aws, region: eu-west-1}
@@ -90,6 +91,9 @@ def cases(scratch: Path) -> dict[str, list[str]]:
     found["setup real AWS without opt-in"] = ["setup", str(aws)]
     found["teardown real AWS without opt-in"] = ["teardown", str(aws)]
     found["run real AWS above --max-cost"] = ["run", str(aws), "--allow-aws", "--max-cost", "0.0001", "--results-dir", RESULTS]
+    for path in BAD_MODELS:  # the scenario `import` would write is the RESULTS path: nothing may appear there
+        found[f"import {path.name}"] = ["import", str(path), "-o", RESULTS]
+    found["import --scale without ="] = ["import", str(HERE / "fixtures" / "models" / "shop_workbench.json"), "--scale", "customers", "-o", RESULTS]
     return found
 
 

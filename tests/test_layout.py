@@ -10,7 +10,7 @@ import harness
 PACKAGE = Path(harness.__file__).parent
 # The face, the scenario model and the leaves everything shares; every other module lives in a package.
 ROOT_MODULES = {"__init__.py", "cli.py", "errors.py", "durations.py", "redact.py"}
-ROOT_PACKAGES = {"scenario", "run", "target", "safety", "workload", "ops", "datasets", "fastpath", "gate", "metrics", "report", "wire"}
+ROOT_PACKAGES = {"scenario", "run", "target", "safety", "workload", "ops", "datasets", "fastpath", "gate", "metrics", "report", "wire", "modeling"}
 
 
 def test_the_root_holds_only_the_face_the_scenario_and_shared_leaves():

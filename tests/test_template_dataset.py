@@ -430,11 +430,11 @@ E = "tables[0].dataset.entities"
 BAD_DATASETS = {
     "unknown_generator": (
         GOOD_ENTITIES.replace("sk: PROFILE", "sk: PROFILE\n    n: {intger: {min: 0, max: 3}}"),
-        f"{E}[0].attributes.n: expected one generator of constant, format, sequence, integer, decimal, choice, text, datetime, uuid, faker, column, found 'intger'",
+        f"{E}[0].attributes.n: expected one generator of constant, format, sequence, integer, decimal, choice, text, datetime, uuid, faker, column, map, list, found 'intger'",
     ),
     "two_generators": (
         GOOD_ENTITIES.replace("sk: PROFILE", "sk: PROFILE\n    n: {integer: {max: 3}, uuid: {}}"),
-        f"{E}[0].attributes.n: expected exactly one generator (constant, format, sequence, integer, decimal, choice, text, datetime, uuid, faker, column), found 2: integer, uuid",
+        f"{E}[0].attributes.n: expected exactly one generator (constant, format, sequence, integer, decimal, choice, text, datetime, uuid, faker, column, map, list), found 2: integer, uuid",
     ),
     "integer_min_above_max": (
         GOOD_ENTITIES.replace("sk: PROFILE", "sk: PROFILE\n    n: {integer: {min: 5, max: 3}}"),

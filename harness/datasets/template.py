@@ -21,7 +21,7 @@ from itertools import accumulate, islice
 from pathlib import Path
 
 from harness.datasets.sizes import KB, item_size
-from harness.datasets.values import MISSING, FormatString, compile_value, mix64, unit_interval
+from harness.datasets.values import MISSING, FormatString, compile_value, mix64, nested_wire, unit_interval
 from harness.errors import BadInput
 from harness.scenario import TemplateDataset
 from harness.scenario.template import EntitySpec, PerParent, SourceSpec
@@ -31,6 +31,8 @@ _WIRE = {
     "S": lambda value: {"S": value},
     "N": lambda value: {"N": value if isinstance(value, str) else str(value)},
     "BOOL": lambda value: {"BOOL": value},
+    "M": nested_wire,
+    "L": nested_wire,
 }
 
 

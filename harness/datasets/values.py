@@ -394,6 +394,55 @@ class Column(Value):
         return text
 
 
+class MapValue(Value):
+    """A map (M) of values, each entry drawn from its own hash of the draw; an absent entry is left out."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: dict[str, Value]):
+        references = frozenset(name for value in entries.values() for name in value.references)
+        super().__init__("M", references, needs_draw=True)
+        self.entries = tuple((name, value, mix64(position + 1)) for position, (name, value) in enumerate(entries.items()))
+
+    def render(self, fields: Mapping[str, Any], draw: int) -> object:
+        """{entry: value} with numbers as Decimal, so the wire format follows the Python types."""
+        rendered = {}
+        for name, value, salt in self.entries:
+            entry = value.render(fields, mix64(draw ^ salt))
+            if entry is not MISSING:
+                rendered[name] = _typed(entry, value.dynamo_type)
+        return rendered
+
+
+class ListValue(Value):
+    """A list (L) of a drawn length, element k drawn from its own hash of the draw."""
+
+    __slots__ = ("item", "shortest", "lengths")
+
+    def __init__(self, item: Value, shortest: int, longest: int):
+        super().__init__("L", item.references, needs_draw=True)
+        self.item, self.shortest, self.lengths = item, shortest, longest - shortest + 1
+
+    def render(self, fields: Mapping[str, Any], draw: int) -> object:
+        """[element, ...] with numbers as Decimal."""
+        length = self.shortest + draw % self.lengths
+        return [_typed(self.item.render(fields, mix64(draw ^ mix64(k + 1))), self.item.dynamo_type) for k in range(length)]
+
+
+def _typed(value: object, dynamo_type: str | None) -> object:
+    """A nested value whose Python type says its DynamoDB type (a format string typed N renders text)."""
+    return Decimal(value) if dynamo_type == "N" and isinstance(value, str) else value
+
+
+def nested_wire(value: object) -> dict:
+    """A rendered map or list element in DynamoDB wire format, its type read from the Python type."""
+    if isinstance(value, dict):
+        return {"M": {name: nested_wire(entry) for name, entry in value.items()}}
+    if isinstance(value, list):
+        return {"L": [nested_wire(entry) for entry in value]}
+    return wire(value, None)
+
+
 class Sparse(Value):
     """Another value, present in a `present` share of renders: the attribute of a sparse index."""
 
@@ -422,4 +471,6 @@ _COMPILERS: dict[str, Callable[[ValueSpec, str], Value]] = {
     "uuid": lambda spec, path: Uuid(),
     "faker": lambda spec, path: FakerValue(spec.faker, path),
     "column": lambda spec, path: Column(spec.column, spec.dynamo_type(), spec.present_if, path),
+    "map": lambda spec, path: MapValue({name: compile_value(entry, f"{path}.map.{name}") for name, entry in spec.map.items()}),
+    "list": lambda spec, path: ListValue(compile_value(spec.list.item, f"{path}.list.item"), *spec.list.bounds()),
 }

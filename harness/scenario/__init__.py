@@ -148,6 +148,18 @@ class GsiSpec(Spec):
     capacity: Capacity | None = None
 
 
+class LsiSpec(Spec):
+    """A local secondary index: the table's partition key with another sort key (`range`); it shares the table's capacity."""
+
+    name: str = Field(pattern=TABLE_NAME_PATTERN)
+    range: str
+    projection: Projection = Projection()
+
+    def key(self, table_key: KeySchema) -> KeySchema:
+        """The index's key schema: the table's partition key and this index's sort key."""
+        return KeySchema(hash=table_key.hash, range=self.range)
+
+
 LoadPolicy = Literal["auto", "always", "never"]
 
 
@@ -216,6 +228,8 @@ class TableSpec(Spec):
     attributes: dict[str, AttributeType]
     key: KeySchema
     gsis: Annotated[tuple[GsiSpec, ...], FromList] = ()
+    lsis: Annotated[tuple[LsiSpec, ...], FromList] = ()
+    """Local secondary indexes (a table with a sort key only; at most 5, made with the table)."""
     billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
     capacity: Capacity | None = None
     recreate: bool = False
@@ -226,6 +240,19 @@ class TableSpec(Spec):
     def gsi(self, name: str) -> GsiSpec | None:
         """The GSI called `name`, or None."""
         return next((index for index in self.gsis if index.name == name), None)
+
+    def lsi(self, name: str) -> LsiSpec | None:
+        """The LSI called `name`, or None."""
+        return next((index for index in self.lsis if index.name == name), None)
+
+    def index_key(self, name: str) -> KeySchema | None:
+        """The key schema of the GSI or LSI called `name`, or None when the table has no such index."""
+        gsi, lsi = self.gsi(name), self.lsi(name)
+        return gsi.key if gsi is not None else lsi.key(self.key) if lsi is not None else None
+
+    def index_names(self) -> list[str]:
+        """Every secondary index's name, GSIs first."""
+        return [index.name for index in self.gsis] + [index.name for index in self.lsis]
 
 
 # ---- workload and load --------------------------------------------------------------------
@@ -504,17 +531,36 @@ def _check_table(table: TableSpec, path: str) -> str | None:
             return f"{capacity_path}: required with billing_mode PROVISIONED (read and write units)"
         if not provisioned and capacity is not None:
             return f"{capacity_path}: not allowed with billing_mode PAY_PER_REQUEST (remove it or use PROVISIONED)"
+    problem = _check_lsis(table, path, used)
+    if problem:
+        return problem
     unused = [name for name in table.attributes if name not in used]
     if unused:
         return f"{path}.attributes: {', '.join(unused)} not used by any key (DynamoDB only accepts key attributes here)"
-    names = [index.name for index in table.gsis]
+    names = table.index_names()
     if len(set(names)) != len(names):
-        return f"{path}.gsis: index names must be unique, found {names}"
+        return f"{path}.gsis: index names must be unique across GSIs and LSIs, found {names}"
     problem = _check_capacity_schedule(table, path)
     if problem:
         return problem
     if table.dataset is not None:
         return _check_dataset_keys(table, path)
+    return None
+
+
+MAX_LSIS = 5  # DynamoDB's limit of local secondary indexes per table
+
+
+def _check_lsis(table: TableSpec, path: str, used: set[str]) -> str | None:
+    """LSIs need a table with a sort key, a declared sort key of their own, and at most 5 of them."""
+    if table.lsis and table.key.range is None:
+        return f"{path}.lsis: a local secondary index needs a table with a sort key (key.range), table {table.name!r} has none"
+    if len(table.lsis) > MAX_LSIS:
+        return f"{path}.lsis: expected at most {MAX_LSIS} local secondary indexes (DynamoDB's limit), found {len(table.lsis)}"
+    for j, index in enumerate(table.lsis):
+        if index.range not in table.attributes:
+            return f"{path}.lsis[{j}].range: key attribute {index.range!r} is not in {path}.attributes ({', '.join(table.attributes)})"
+        used.add(index.range)
     return None
 
 

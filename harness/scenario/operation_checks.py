@@ -85,9 +85,10 @@ def _check_tables(scenario, step, path: str, context: Context) -> str | None:
         if table not in names:
             return f"{where}: expected one of the scenario's tables ({', '.join(names)}), found {table!r}"
     index = getattr(step, "index", None)
-    if index is not None and scenario.table(step.table).gsi(index) is None:
-        known = ", ".join(gsi.name for gsi in scenario.table(step.table).gsis) or "none"
-        return f"{path}.index: table {step.table!r} has no index {index!r} (its GSIs: {known})"
+    if index is not None and scenario.table(step.table).index_key(index) is None:
+        table = scenario.table(step.table)
+        known = ", ".join(table.index_names()) or "none"
+        return f"{path}.index: table {step.table!r} has no index {index!r} (its {'indexes' if table.lsis else 'GSIs'}: {known})"
     return None
 
 
@@ -278,7 +279,7 @@ def _check_key_condition(scenario, request, path: str) -> str | None:
     if not isinstance(request, spec.QueryStep):
         return None
     table = scenario.table(request.table)
-    key = table.gsi(request.index).key if request.index else table.key
+    key = table.index_key(request.index) if request.index else table.key
     compared = key_condition_attributes(request.key_condition, request.names)
     where = f"index {request.index!r}" if request.index else f"table {table.name!r}"
     if key.hash not in compared:

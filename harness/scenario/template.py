@@ -19,7 +19,7 @@ from pydantic_core import InitErrorDetails
 
 from harness.scenario.base import FromList, Spec
 
-GENERATORS = ("constant", "format", "sequence", "integer", "decimal", "choice", "text", "datetime", "uuid", "faker", "column")
+GENERATORS = ("constant", "format", "sequence", "integer", "decimal", "choice", "text", "datetime", "uuid", "faker", "column", "map", "list")
 """The generator keys of an attribute spec, in the order the reference lists them."""
 VALUE_OPTIONS = ("present", "type", "present_if")
 """Keys an attribute spec may carry beside its generator."""
@@ -28,6 +28,7 @@ ITEM_FIELDS = ("index", "child")
 RESERVED_NAMES = ITEM_FIELDS + ("parent", "row")
 MAX_TEXT_LENGTH = 400_000  # DynamoDB's item size limit: no longer text can be written
 MAX_ITEM_KB = 400.0
+MAX_LIST_LENGTH = 10_000
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 
 Scalar = Union[StrictBool, int, float, str]
@@ -202,6 +203,30 @@ class UuidParams(Spec):
     """A uuid4-shaped string, drawn from the item's hash (S): the same item always gets the same one."""
 
 
+class ListParams(Spec):
+    """A list (L) of `min`..`max` elements (or exactly `length`), each drawn from the `item` spec."""
+
+    item: ValueSpec
+    length: int | None = Field(None, ge=0, le=MAX_LIST_LENGTH)
+    min: int | None = Field(None, ge=0, le=MAX_LIST_LENGTH)
+    max: int | None = Field(None, ge=0, le=MAX_LIST_LENGTH)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ListParams:
+        ranged = self.min is not None or self.max is not None
+        if (self.length is None) == (not ranged) or (ranged and (self.min is None or self.max is None)):
+            raise ValueError(f"expected either length or both min and max, found {self.model_dump(exclude_none=True, exclude={'item'})}")
+        if ranged and self.min > self.max:
+            raise ValueError(f"expected min <= max, found min {self.min} > max {self.max}")
+        if self.item.may_be_absent():
+            raise ValueError("expected a list item that is always present (present and present_if are for attributes)")
+        return self
+
+    def bounds(self) -> tuple[int, int]:
+        """(fewest, most) elements, both included."""
+        return (self.length, self.length) if self.length is not None else (self.min, self.max)
+
+
 def scalar_type(value: object) -> str:
     """The DynamoDB type of a YAML scalar: BOOL, N or S."""
     if isinstance(value, bool):
@@ -228,6 +253,10 @@ class ValueSpec(Spec):
     """A Faker provider method taking no arguments: name, email, city, state_abbr, company, job..."""
     column: str | None = None
     """A field of the entity's source row, written as is (S) or as a number (`type: N`)."""
+    map: dict[str, ValueSpec] | None = None
+    """A map (M): one entry per key, each its own value spec (an entry with `present` < 1 may be left out)."""
+    list: ListParams | None = None
+    """A list (L) of generated elements."""
     present: float = Field(1.0, ge=0, le=1)
     """The probability that an item carries the attribute at all (a sparse GSI key); 1 = always."""
     type: Literal["S", "N"] | None = None
@@ -284,6 +313,8 @@ class ValueSpec(Spec):
             return self.type or "S"
         if kind == "datetime":
             return "N" if self.datetime.format == "epoch" else "S"
+        if kind in ("map", "list"):
+            return "M" if kind == "map" else "L"
         return "N" if kind in ("sequence", "integer", "decimal") else "S"
 
     def references(self) -> tuple[str, ...]:
@@ -292,11 +323,19 @@ class ValueSpec(Spec):
             return references(self.format)
         if self.column is not None:
             return (f"row.{self.column}",)
+        if self.map is not None:
+            return tuple(dict.fromkeys(name for entry in self.map.values() for name in entry.references()))
+        if self.list is not None:
+            return self.list.item.references()
         return ("index",) if self.sequence is not None else ()
 
     def may_be_absent(self) -> bool:
         """True when some items may lack this attribute (present < 1 or present_if)."""
         return self.present < 1 or self.present_if is not None
+
+
+ListParams.model_rebuild()
+ValueSpec.model_rebuild()
 
 
 # ---- entities ----------------------------------------------------------------------------------

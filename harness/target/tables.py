@@ -12,7 +12,7 @@ import logging
 from botocore.exceptions import ClientError
 
 from harness.errors import TableConflict, error_code
-from harness.scenario import Capacity, GsiSpec, TableSpec
+from harness.scenario import Capacity, GsiSpec, LsiSpec, Projection, TableSpec
 from harness.target import ownership
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ def create_table_request(spec: TableSpec) -> dict:
         request["ProvisionedThroughput"] = _throughput(spec.capacity)
     if spec.gsis:
         request["GlobalSecondaryIndexes"] = [_gsi_request(index) for index in spec.gsis]
+    if spec.lsis:
+        request["LocalSecondaryIndexes"] = [_lsi_request(index, spec.key.hash) for index in spec.lsis]
     return request
 
 
@@ -48,11 +50,19 @@ def _throughput(capacity: Capacity) -> dict:
     return {"ReadCapacityUnits": capacity.read, "WriteCapacityUnits": capacity.write}
 
 
+def _projection(projection: Projection) -> dict:
+    wire = {"ProjectionType": projection.type}
+    if projection.non_key_attributes:
+        wire["NonKeyAttributes"] = list(projection.non_key_attributes)
+    return wire
+
+
+def _lsi_request(index: LsiSpec, hash_key: str) -> dict:
+    return {"IndexName": index.name, "KeySchema": _key_schema(hash_key, index.range), "Projection": _projection(index.projection)}
+
+
 def _gsi_request(index: GsiSpec) -> dict:
-    projection = {"ProjectionType": index.projection.type}
-    if index.projection.non_key_attributes:
-        projection["NonKeyAttributes"] = list(index.projection.non_key_attributes)
-    request = {"IndexName": index.name, "KeySchema": _key_schema(index.key.hash, index.key.range), "Projection": projection}
+    request = {"IndexName": index.name, "KeySchema": _key_schema(index.key.hash, index.key.range), "Projection": _projection(index.projection)}
     if index.capacity:
         request["ProvisionedThroughput"] = _throughput(index.capacity)
     return request
@@ -61,20 +71,27 @@ def _gsi_request(index: GsiSpec) -> dict:
 def schema_of(description: dict) -> dict:
     """The parts of a table that make its schema, normalised so two descriptions compare equal."""
     billing = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-    return {
+    schema = {
         "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in description["AttributeDefinitions"]),
         "key": [(k["AttributeName"], k["KeyType"]) for k in description["KeySchema"]],
         "billing_mode": billing,
-        "gsis": sorted(
-            (
-                index["IndexName"],
-                tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
-                index["Projection"]["ProjectionType"],
-                tuple(sorted(index["Projection"].get("NonKeyAttributes", []))),
-            )
-            for index in description.get("GlobalSecondaryIndexes", [])
-        ),
+        "gsis": _indexes_of(description.get("GlobalSecondaryIndexes", [])),
     }
+    if description.get("LocalSecondaryIndexes"):
+        schema["lsis"] = _indexes_of(description["LocalSecondaryIndexes"])
+    return schema
+
+
+def _indexes_of(indexes: list[dict]) -> list[tuple]:
+    return sorted(
+        (
+            index["IndexName"],
+            tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+            index["Projection"]["ProjectionType"],
+            tuple(sorted(index["Projection"].get("NonKeyAttributes", []))),
+        )
+        for index in indexes
+    )
 
 
 def describe(client, name: str) -> dict | None:
@@ -110,7 +127,8 @@ def ensure_table(client, spec: TableSpec) -> str:
 
 
 def _difference(found: dict, wanted: dict) -> str:
-    parts = [f"{field}: found {found[field]}, scenario wants {wanted[field]}" for field in wanted if found[field] != wanted[field]]
+    fields = list(dict.fromkeys(list(wanted) + list(found)))
+    parts = [f"{field}: found {found.get(field, [])}, scenario wants {wanted.get(field, [])}" for field in fields if found.get(field) != wanted.get(field)]
     return "; ".join(parts)
 
 
