@@ -6,7 +6,8 @@
 - `podman build` of the Dockerfile as it is, with a clean checkout's files as the context,
 - (a) `run scenarios/quickstart.yaml` in one container on its embedded DynamoDB Local, results in a
   mounted folder; (b) docker-compose.yml's services (DynamoDB Local, a master, its workers) started one
-  by one as Compose would, headless; (c) `podman stop` of a single run mid-run.
+  by one as Compose would, headless; (c) `podman stop` of a single run mid-run; (d) the Kubernetes
+  `local` overlay's Deployments started as a kubelet would, until their readiness probes pass.
 
 `make test-containers` runs these (the `containers` marker; `make test` leaves them out: they take
 minutes). The time of each phase, the image's size and the distributed run's numbers are printed
@@ -32,6 +33,7 @@ import yaml
 from conftest import REPO
 from podman_cli import INSTALL_HINT, missing_tools, podman, remove_containers
 from stand_in_bases import ensure_bases
+from test_deploy_files import SCENARIO_CONFIGMAP, container_env, containers, find, render
 
 from harness.durations import parse_duration
 from harness.target.local import cache_dir
@@ -349,3 +351,75 @@ def test_compose_topology_master_totals_equal_its_workers_requests(image, measur
     with timed(measured, "run: report of the compose run"):
         podman("run", "--rm", "--network=none", "-v", f"{copied}:/app/results", image, "report", "results", timeout=180)
     assert (copied / "report.md").is_file() and (copied / "report.html").is_file()
+
+
+# --- deploy/kubernetes/local -------------------------------------------------------------------
+
+
+def kubernetes_run_args(name: str, deployment: dict, objects: list[dict], network: list[str], scenario: Path) -> list[str]:
+    """`podman run` arguments for a Deployment's container as a kubelet starts it: command, args, working
+    directory, environment (ConfigMap, then env), the scenario ConfigMap's mount, the pod's user and the
+    container's securityContext."""
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    user, security = pod["securityContext"], container.get("securityContext", {})
+    args = ["run", "--detach", "--name", name, *network, "--user", f"{user['runAsUser']}:{user.get('runAsGroup', user['runAsUser'])}"]
+    if security.get("capabilities", {}).get("drop") == ["ALL"]:
+        args.append("--cap-drop=ALL")
+    if security.get("allowPrivilegeEscalation") is False:
+        args += ["--security-opt", "no-new-privileges"]
+    for variable, value in container_env(deployment, objects).items():
+        args += ["--env", f"{variable}={value}"]
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        assert volumes[mount["name"]]["configMap"]["name"] == SCENARIO_CONFIGMAP
+        args += ["--volume", f"{scenario}:{mount['mountPath']}/scenario.yaml:ro"]  # kubectl create configmap --from-file=scenario.yaml=...
+    if "workingDir" in container:
+        args += ["--workdir", container["workingDir"]]
+    return args + ["--entrypoint", json.dumps(container["command"]), IMAGE, *container.get("args", [])]
+
+
+def probe_passes(name: str, container: dict, probe: dict) -> bool:
+    """Run a Kubernetes probe (httpGet or tcpSocket, named or numbered port) from inside the pod's network."""
+    ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+    if "httpGet" in probe:
+        port = ports.get(probe["httpGet"]["port"], probe["httpGet"]["port"])
+        code = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{probe['httpGet'].get('path', '/')}', timeout=2)"
+    else:
+        port = ports.get(probe["tcpSocket"]["port"], probe["tcpSocket"]["port"])
+        code = f"import socket; socket.create_connection(('127.0.0.1', {port}), 2).close()"
+    return podman("exec", name, "python", "-c", code, check=False, timeout=30).returncode == 0
+
+
+def wait_until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds:.0f} s"
+        time.sleep(1)
+
+
+def test_kubernetes_local_overlay_runs_and_its_readiness_probes_pass(image, measured, tmp_path):
+    objects = render("local")
+    server, master, worker = (find(objects, "Deployment", f"ddb-harness-{role}") for role in ("dynamodb-local", "master", "worker"))
+    names = {"server": "k8s-dynamodb-local", "master": "k8s-master", "worker": "k8s-worker"}
+    remove_containers(*names.values())
+    hosts = tmp_path / "hosts"  # the Services' names, as cluster DNS resolves them
+    hosts.write_text("127.0.0.1 localhost " + " ".join(item["metadata"]["name"] for item in objects if item["kind"] == "Service") + "\n")
+    own_network = ["--network=none", "--volume", f"{hosts}:/etc/hosts:ro"]
+    shared = [f"--network=container:{names['server']}", "--volume", f"{hosts}:/etc/hosts:ro"]
+    scenario = REPO / "scenarios" / "roundtrip.yaml"  # the wiring is the point: a scenario whose data loads in a moment
+    try:
+        with timed(measured, "run: Kubernetes local overlay until master ready and 1 worker connected"):
+            podman(*kubernetes_run_args(names["server"], server, objects, own_network, scenario))
+            (server_container,) = containers(server)
+            wait_until(lambda: probe_passes(names["server"], server_container, server_container["readinessProbe"]), 60, "DynamoDB Local ready")
+            podman(*kubernetes_run_args(names["master"], master, objects, shared, scenario))
+            podman(*kubernetes_run_args(names["worker"], worker, objects, shared, scenario))
+            (master_container,) = containers(master)
+            wait_until(lambda: probe_passes(names["master"], master_container, master_container["readinessProbe"]), 120, "the master's readiness probe (its web UI)")
+            stats = "import json, urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:8089/stats/requests'))['worker_count'])"
+            wait_until(lambda: podman("exec", names["master"], "python", "-c", stats, check=False).stdout.strip() == "1", 60, "the worker connected to the master's Service")
+    finally:
+        logs = podman("logs", names["master"], check=False).stderr
+        remove_containers(*names.values())
+    assert "ERROR" not in logs, logs[-3000:]
