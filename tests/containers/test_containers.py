@@ -56,7 +56,7 @@ WORKER_LINE = re.compile(r"worker (\d+) of (\d+) sent (\d+) requests \((\d+) fai
 
 
 @pytest.fixture(scope="session")
-def measured():
+def measured(request):
     """Phase times and numbers of this run; printed at the end and kept in CACHE/last-run.json."""
     facts: dict[str, object] = {}
     yield facts
@@ -64,7 +64,10 @@ def measured():
         CACHE.mkdir(parents=True, exist_ok=True)
         (CACHE / "last-run.json").write_text(json.dumps(facts, indent=2))
         lines = [f"  {name}: {value:.1f} s" if isinstance(value, float) else f"  {name}: {value}" for name, value in facts.items()]
-        sys.__stderr__.write("\ncontainer tests, measured:\n" + "\n".join(lines) + "\n")
+        terminal = request.config.pluginmanager.get_plugin("terminalreporter")  # not captured, unlike stderr
+        write = terminal.write_line if terminal else sys.__stderr__.write
+        for line in ["", "container tests, measured:", *lines]:
+            write(line)
 
 
 class timed:
@@ -241,8 +244,9 @@ def test_podman_stop_mid_run_writes_every_result_file_and_exits_interrupted(quic
             time.sleep(0.5)
         assert any(results.glob("*/locust_stats.csv")), podman("logs", name).stderr[-3000:]
         time.sleep(5)  # users running
-        with timed(measured, "run: podman stop (10 s grace) until the container exited"):
-            podman("stop", name, timeout=60)
+        # A generous grace: how long the stop takes is measured, not asserted (a busy machine is slower).
+        with timed(measured, "run: podman stop until the container exited"):
+            podman("stop", "--time", "60", name, timeout=120)
         code = int(podman("wait", name).stdout.strip())
         logs = podman("logs", name)
     finally:
