@@ -64,10 +64,9 @@ def measured(request):
         CACHE.mkdir(parents=True, exist_ok=True)
         (CACHE / "last-run.json").write_text(json.dumps(facts, indent=2))
         lines = [f"  {name}: {value:.1f} s" if isinstance(value, float) else f"  {name}: {value}" for name, value in facts.items()]
-        terminal = request.config.pluginmanager.get_plugin("terminalreporter")  # not captured, unlike stderr
-        write = terminal.write_line if terminal else sys.__stderr__.write
-        for line in ["", "container tests, measured:", *lines]:
-            write(line)
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled():  # to the terminal, also when the tests pass
+            print("\n".join(["", "container tests, measured:", *lines]), file=sys.stderr)
 
 
 class timed:
