@@ -45,6 +45,9 @@ def image_label(name: str, label: str) -> str:
 
 
 def remove_containers(*names: str) -> None:
-    """Remove these containers, running or not, when they exist."""
-    if names:
-        podman("rm", "--force", "--ignore", "--time", "5", *names, check=False, timeout=60)
+    """Remove these containers, running or not, when they exist; last named first (podman keeps a
+    container whose network namespace others still join), and fail if one is left."""
+    for name in reversed(names):
+        podman("rm", "--force", "--ignore", "--time", "5", name, check=False, timeout=60)
+    left = [name for name in names if podman("container", "exists", name, check=False).returncode == 0]
+    assert not left, f"containers left behind: {left}"
