@@ -5,13 +5,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: demo test lint venv local browser clean
+.PHONY: demo test test-containers lint venv local browser clean
 
 demo: $(VENV)/.installed local
 	$(VENV)/bin/ddb-harness run $(SCENARIO)
 
 test: $(VENV)/.installed local browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The image built from the Dockerfile and run in containers by podman (tests/containers/, a few minutes;
+# podman, buildah, runc and mmdebstrap come from Debian's packages when they are missing).
+test-containers: $(VENV)/.installed
+	scripts/install-podman
+	$(PY) -m pytest -m containers tests/containers $(PYTEST_ARGS)
 
 # The layers (import-linter contracts in pyproject.toml) and the lint rules hold, or the tests do not run.
 lint: $(VENV)/.installed

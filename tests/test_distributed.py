@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -44,6 +45,12 @@ def test_two_workers_write_disjoint_keys_and_the_master_counts_everything(endpoi
     logs = [(run_dir / f"locust-worker-{k}.log").read_text() for k in range(2)]
     partitions = sorted(line.rsplit("partition: ", 1)[1] for log in logs for line in log.splitlines() if "partition: worker" in line)
     assert partitions == ["worker 0 of 2", "worker 1 of 2"]  # each worker got its own share from the master
+    # Each worker's own closing count, the second book: together they are the master's total.
+    sent = [re.search(r"worker \d of 2 sent (\d+) requests \((\d+) failed\)", log) for log in logs]
+    assert all(sent), logs
+    total = next(row for row in read_rows(run_dir / "locust_stats.csv") if row["Name"] == "Aggregated")
+    assert sum(int(match[1]) for match in sent) == int(total["Request Count"])
+    assert sum(int(match[2]) for match in sent) == int(total["Failure Count"])
 
 
 def test_a_killed_worker_is_noted_and_the_run_ends_on_time(endpoint, table_name, tmp_path):

@@ -144,6 +144,7 @@ def test_interrupted_run_writes_results_and_leaves_no_process(stop_signal, backg
     else:
         process.send_signal(signal.SIGTERM)  # what a supervisor does: only the harness process
     stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + stop_signal, stderr[-2000:]  # 130 / 143: the run says it was cut short
     run_dir = run_dir_of(results)
     rows = {(row["Type"], row["Name"]): row for row in read_rows(run_dir / "locust_stats.csv")}
     assert int(rows[("GetItem", "walk_ring")]["Request Count"]) > 0

@@ -33,6 +33,7 @@ from harness.run.web_charts import install as install_web_charts
 from harness.run.web_tab import MASTER_LAG_SECONDS, STANDALONE_LAG_SECONDS
 from harness.run.web_tab import install as install_web_tab
 from harness.run.worker_health import WorkerHealth
+from harness.run.worker_tally import WorkerTally
 from harness.safety import aws_guard
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
 from harness.target.client import Connection, shared_client
@@ -115,6 +116,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
     users = options.num_users or scenario.load.users
     environment.harness_run = RunContext(scenario, target.connection, pool_size=max(users * max_fan_out(scenario), 10), ring_keys=ring_keys_of(scenario))
     install_partition(environment, environment.harness_run.partition)
+    if is_worker:
+        WorkerTally(environment.harness_run.partition).install(environment)
     # Created now so the attempt listener sees every HTTP attempt the Users will make through it.
     recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection)
     if getattr(environment, "web_ui", None) is not None:  # the live "DynamoDB" tab, only where a web UI runs

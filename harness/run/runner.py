@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -114,7 +115,7 @@ def run_worker(scenario_path: Path, scenario: Scenario, options: RunOptions) -> 
         raise BadInput("a worker on another machine cannot use the master's embedded DynamoDB Local: pass --endpoint-url or use an endpoint/aws target")
     target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, capacity_gate=options.capacity_gate)
     command = worker_command(scenario_path.resolve(), target, options, options.master_host, options.master_port)
-    return run_processes(command, [], [])
+    return run_processes(command, [], []).code
 
 
 def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[int, Path]:
@@ -136,8 +137,11 @@ def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[i
         elif options.master:
             command += master_role_args("*", options.master_port, options.expect_workers)
         logs = [run_dir / f"locust-worker-{number}.log" for number in range(len(worker_commands))]
-        code = run_processes(command, worker_commands, logs)
-        code = build_run_report(code, run_dir)
+        outcome = run_processes(command, worker_commands, logs)
+        code = build_run_report(outcome.code, run_dir)
+        if outcome.stop_signal and not options.web:  # Ctrl+C is how a web UI run ends; a headless one was cut short
+            log.warning("run interrupted by %s: its results so far are in %s", signal.Signals(outcome.stop_signal).name, run_dir)
+            code = EXIT_INTERRUPTED_BASE + outcome.stop_signal
     finally:
         target.close()
         logging.getLogger().removeHandler(handler)
@@ -147,6 +151,9 @@ def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[i
 
 EXIT_THRESHOLD_BROKEN = 3
 """Exit code of a run whose Locust process succeeded but which broke one of the scenario's thresholds."""
+
+EXIT_INTERRUPTED_BASE = 128
+"""A headless run stopped by a signal exits 128 + its number, as shells report it: 130 on Ctrl+C, 143 on SIGTERM."""
 
 
 def build_run_report(locust_code: int, run_dir: Path) -> int:
