@@ -130,7 +130,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         if capacity_gate:
             require_gate(endpoint_url or spec.target.url)  # before anything is created
         if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.safety.aws_guard)
-            show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_time, web=web))
+            show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_seconds, web=web))
         options = runner.RunOptions(
             web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),
             workers=workers, master=master, expect_workers=expect_workers, worker=worker, master_host=master_host, master_port=master_port,
