@@ -10,6 +10,7 @@ import pandas as pd
 from harness.report import capacity, latency, operations, throttling
 from harness.report.cost import CostEstimate, NoPricesForRegion, estimate, load_prices
 from harness.report.load import RunData, load_run
+from harness.report.open_model import OpenModelView, open_model_view
 from harness.report.thresholds import ThresholdResult, check
 from harness.report.window import run_seconds, run_start
 
@@ -36,6 +37,8 @@ class Analysis:
     throughput_window: int
     throttle_series: pd.DataFrame
     capacity_series: pd.DataFrame
+    open_model: OpenModelView | None = None
+    """Runs at a target rate or in stages: corrected latency, late starts, the schedule over time."""
 
     @property
     def broken(self) -> tuple[ThresholdResult, ...]:
@@ -75,6 +78,7 @@ def analyse(run_dir: str | Path, pricing: Path | None = None, pricing_region: st
         throughput_window=operations.update_interval(data),
         throttle_series=throttling.over_time(data, origin, end_second),
         capacity_series=capacity.over_time(data, origin, end_second),
+        open_model=open_model_view(data.run_dir, origin),
     )
 
 

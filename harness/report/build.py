@@ -69,6 +69,7 @@ def draw_plots(analysis: Analysis, run_dir: Path) -> dict[str, str]:
         plots.THROUGHPUT_PNG: plots.plot_throughput(analysis.throughput_series, analysis.throughput_window, run_dir / plots.THROUGHPUT_PNG),
         plots.THROTTLES_PNG: plots.plot_throttles(analysis.throttle_series, run_dir / plots.THROTTLES_PNG),
         plots.CAPACITY_PNG: plots.plot_capacity(analysis.capacity_series, provisioned, run_dir / plots.CAPACITY_PNG),
+        plots.SCHEDULE_PNG: plots.plot_schedule(analysis.open_model, run_dir / plots.SCHEDULE_PNG) if analysis.open_model else None,
     }
     for name, path in drawn.items():
         if path is None:

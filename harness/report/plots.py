@@ -19,6 +19,7 @@ LATENCY_PNG = "latency.png"
 THROUGHPUT_PNG = "throughput.png"
 THROTTLES_PNG = "throttles.png"
 CAPACITY_PNG = "capacity.png"
+SCHEDULE_PNG = "schedule.png"
 DPI = 100
 PLAIN_NUMBERS = FuncFormatter(lambda value, _: f"{value:g}")
 X_LABEL = "seconds since the run started"
@@ -156,3 +157,32 @@ def _peak_use(rows: pd.DataFrame, read: float | None, write: float | None) -> st
     """' (peak second: read 110% of provisioned, write 0%)' for a provisioned resource, else ''."""
     parts = [f"{side} {rows[column].max() / limit:.0%}" for side, column, limit in (("read", "read_units", read), ("write", "write_units", write)) if limit]
     return f"  (busiest second: {', '.join(parts)} of provisioned)" if parts else ""
+
+
+def plot_schedule(view, path: Path) -> Path | None:
+    """Open model: intended vs achieved task starts per second and the worst start lag, with stage boundaries."""
+    schedule = view.schedule
+    if schedule.empty:
+        return None
+    schedule, width = _thin(schedule.assign(kind=""), ["kind"], "mean")
+    figure, (rate_ax, lag_ax) = _figure(2, 2.8)
+    rate_ax.plot(schedule["second"], schedule["intended_starts"], color="tab:gray", linestyle="--", linewidth=1.6, label="intended (the schedule)")
+    rate_ax.plot(schedule["second"], schedule["starts"], color="tab:blue", linewidth=1.4, label="achieved (tasks started)")
+    rate_ax.set_ylabel("task starts/s")
+    rate_ax.set_title(f"Task starts per second, intended vs achieved{_binned(width, 'mean')}", fontsize=10, loc="left")
+    lag_ax.plot(schedule["second"], schedule["worst_lag_ms"].clip(lower=0.001), color="tab:red", linewidth=1.4, label="worst start lag")
+    lag_ax.axhline(view.info.get("late_after_ms", 10.0), color="tab:red", linestyle=":", linewidth=1, label="late after")
+    lag_ax.set_yscale("log")
+    lag_ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
+    lag_ax.set_ylabel("ms after intended")
+    lag_ax.set_title("Worst start lag per second (how late the latest task started)", fontsize=10, loc="left")
+    for number, (start, rate, users) in enumerate(view.stage_seconds):
+        for ax in (rate_ax, lag_ax):
+            ax.axvline(start, color="black", linewidth=0.8, alpha=0.6)
+        rate_text = f"{rate:g}/s" if rate else "closed"
+        rate_ax.annotate(f"stage {number + 1}: {rate_text}, {users} users", (start, 1.0), xycoords=("data", "axes fraction"), fontsize=7, rotation=90, va="top", ha="right")
+    rate_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    lag_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    lag_ax.set_xlabel(X_LABEL)
+    figure.suptitle("Throughput against the schedule (open model)" + (", with stage boundaries" if view.stage_seconds else ""), fontweight="bold")
+    return _save(figure, path)

@@ -73,10 +73,10 @@ class ArrivalDispatcher:
 
     def stop(self) -> None:
         """Stop scheduling (the rate is forgotten); the due starts no user took are reported as unstarted."""
+        self._next, self.rate = None, None  # first: a dispatcher resuming while it is killed hands out nothing more
         if self._greenlet is not None:
             self._greenlet.kill()
             self._greenlet = None
-        self._next, self.rate = None, None
         waiting = []
         while not self._due.empty():
             waiting.append(self._due.get_nowait())
