@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from scripted_endpoint import ScriptedEndpoint, answer
 from conftest import REPO, write_scenario
 from harness.metrics import results_files as files
 from harness.report import build_report
+from harness.target.local import free_port
 
 RATE = 200
 USERS = 10
@@ -68,7 +70,7 @@ def stall_scenario(directory: Path, url: str, load: dict) -> Path:
         "target": {"kind": "endpoint", "url": url},
         "tables": [{"name": "stall", "attributes": {"pk": "S"}, "key": {"hash": "pk"}}],
         "workload": {"mix": [{"name": "read", "op": "GetItem", "table": "stall", "key": {"pk": "k"}}]},
-        "load": {"users": USERS, "spawn_rate": 100, "run_time": f"{RUN_SECONDS}s", **load},
+        "load": {"users": USERS, "spawn_rate": 100, **({} if "stages" in load else {"run_time": f"{RUN_SECONDS}s"}), **load},
     }
     return write_scenario(directory, data)
 
@@ -160,3 +162,144 @@ def test_report_and_summary_show_both_latencies_and_the_lag(stall_runs):
     assert "corrected" in report and "fell behind" in report
 
 
+
+
+# ---- stages: the rate follows each stage, and holds 100 starts/s within 2% ------------------------------
+
+STAGES = [{"duration": "4s", "rate": 100}, {"duration": "4s", "rate": 300, "users": 8}, {"duration": "4s", "rate": 50}]
+SETTLE_SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def staged_run(tmp_path_factory):
+    """A 12 s headless run in three stages against an endpoint that answers at once."""
+    directory = tmp_path_factory.mktemp("stages")
+    with ScriptedEndpoint(default=lambda operation: answer({})) as endpoint:
+        process = start_locust(stall_scenario(directory, endpoint.url, {"stages": STAGES, "users": 4}), directory)
+        output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output
+    return directory
+
+
+def achieved_rates(directory: Path) -> list[float]:
+    """Starts per second in each stage, over the whole seconds from a second after it began to its end."""
+    info = json.loads((directory / files.HARNESS_OPEN_MODEL).read_text())
+    begins = [change["time"] for change in info["stage_changes"]]
+    ends = begins[1:] + [begins[-1] + 4]
+    starts = {int(row["timestamp"]): int(row["starts"]) for row in csv.DictReader(open(directory / files.HARNESS_SCHEDULE, newline=""))}
+    rates = []
+    for begin, end in zip(begins, ends, strict=True):
+        seconds = range(math.ceil(begin + SETTLE_SECONDS), math.floor(end))
+        assert len(seconds) >= 2
+        rates.append(sum(starts.get(second, 0) for second in seconds) / len(seconds))
+    return rates
+
+
+def test_stages_switch_on_time_and_the_rate_follows(staged_run):
+    info = json.loads((staged_run / files.HARNESS_OPEN_MODEL).read_text())
+    changes = info["stage_changes"]
+    assert [(change["rate"], change["users"]) for change in changes] == [(100, 4), (300, 8), (50, 8)]
+    gaps = [later["time"] - earlier["time"] for earlier, later in zip(changes, changes[1:], strict=False)]
+    assert all(abs(gap - 4) < 0.1 for gap in gaps), gaps
+    rates = achieved_rates(staged_run)
+    for achieved, stage in zip(rates, STAGES, strict=True):
+        assert abs(achieved - stage["rate"]) <= 0.05 * stage["rate"], (rates, STAGES)
+    assert abs(rates[0] - 100) <= 2  # schedule accuracy at 100 starts/s: within 2%
+    run = json.loads((staged_run / files.HARNESS_RUN).read_text())
+    assert abs(run["end_time"] - run["start_time"] - 12) < 1.5  # the shape ended the run after its last stage
+    assert int(aggregated_locust(staged_run)["Request Count"]) == info["starts"]
+
+
+def test_report_draws_the_schedule_with_stage_boundaries(staged_run):
+    result = build_report(staged_run)
+    assert "schedule.png" in result.summary["plots"]
+    stages = result.summary["open_model"]["stages"]
+    assert [stage["rate"] for stage in stages] == [100, 300, 50]
+    assert "| stage |" in (staged_run / files.REPORT_MD).read_text()
+
+
+# ---- the dispatcher alone (gevent, no Locust) -------------------------------------------------------------
+
+
+def test_dispatcher_hands_out_starts_at_the_rate_and_counts_the_ones_nobody_took():
+    import gevent
+
+    from harness.metrics.open_model import OpenModelRecorder
+    from harness.workload.arrivals import ArrivalDispatcher
+
+    recorder = OpenModelRecorder()
+    dispatcher = ArrivalDispatcher("constant", recorder)
+    dispatcher.start()
+    dispatcher.set_rate(1000)
+    lags = []
+    taker = gevent.spawn(lambda: [lags.append(dispatcher.take()) for _ in range(100)])
+    gevent.sleep(0.3)
+    dispatcher.stop()  # ~300 due: 100 taken, the rest waiting
+    taker.join()
+    totals = recorder.tally.totals()
+    assert len(lags) == totals["starts"] == 100
+    assert totals["intended_starts"] == totals["starts"] + totals["unstarted_at_end"]
+    assert 250 <= totals["intended_starts"] <= 310
+    assert totals["unstarted_worst_lag_ms"] > 150  # the oldest waited since early in the 0.3 s
+    assert dispatcher.rate is None
+
+
+def test_poisson_gaps_average_one_over_the_rate():
+    import random
+
+    from harness.workload.arrivals import gap_function
+
+    gap = gap_function("poisson", random.Random(7))
+    gaps = [gap(500.0) for _ in range(20000)]
+    assert abs(sum(gaps) / len(gaps) - 1 / 500) < 0.02 / 500
+    assert len(set(gaps)) == len(gaps)  # not evenly spaced
+    assert gap_function("constant", random.Random(7))(500.0) == 1 / 500
+
+
+# ---- master and workers: the rate is split, and a killed worker's share goes to the others ----------------
+
+WORKER_RATE = 120
+WORKER_RUN_SECONDS = 13
+
+
+def test_a_killed_workers_share_goes_to_the_workers_left(tmp_path):
+    """Two workers serve 60 starts/s each; one is killed (SIGKILL) mid-run; once the master finds it missing
+    (Locust's heartbeat, a few seconds), the other serves all 120/s."""
+    with ScriptedEndpoint(default=lambda operation: answer({})) as endpoint:
+        scenario = stall_scenario(tmp_path, endpoint.url, {"rate": WORKER_RATE, "users": 8, "run_time": f"{WORKER_RUN_SECONDS}s"})
+        port = free_port()
+        base = [sys.executable, "-m", "locust", "-f", str(REPO / "locustfiles" / "scenario.py"), "--scenario", str(scenario), "--skip-setup"]
+        master = subprocess.Popen(
+            base + ["--headless", "--csv", str(tmp_path / "locust"), "--master", "--master-bind-port", str(port), "--expect-workers", "2"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        logs = [tmp_path / f"worker-{number}.log" for number in range(2)]
+        workers = [subprocess.Popen(base + ["--worker", "--master-port", str(port)], cwd=tmp_path, stdout=open(log, "w"), stderr=subprocess.STDOUT) for log in logs]
+        try:
+            assert wait_until(lambda: all("this worker serves 60" in log.read_text() for log in logs), 30), [log.read_text()[-2000:] for log in logs]
+            killed_at = time.time() + 3
+            time.sleep(3)
+            workers[1].kill()
+            output, _ = master.communicate(timeout=90)
+        finally:
+            for worker in workers:
+                worker.kill()
+                worker.wait()
+    assert master.returncode == 0, output
+    assert "1 live workers now share 120" in output
+    assert "this worker serves 120" in logs[0].read_text()
+    starts = {int(row["timestamp"]): int(row["starts"]) for row in csv.DictReader(open(tmp_path / files.HARNESS_SCHEDULE, newline=""))}
+    run = json.loads((tmp_path / files.HARNESS_RUN).read_text())
+    taken_over = range(math.ceil(killed_at) + 6, math.floor(run["end_time"]))  # heartbeat misses, then a second to settle
+    assert len(taken_over) >= 2, (killed_at, run)
+    achieved = sum(starts.get(second, 0) for second in taken_over) / len(taken_over)
+    assert abs(achieved - WORKER_RATE) <= 0.05 * WORKER_RATE, (achieved, starts)
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
