@@ -1,7 +1,7 @@
 """summary.json: the report's numbers for machines, with stable keys (null where a number is unknown).
 
 Top-level keys: schema, run, totals, operations, latency_all_requests, throttling, capacity,
-cost, thresholds, open_model (null for a closed-model run), plots, notes. Latencies are milliseconds, ratios 0..1, money USD.
+cost, thresholds, plots, notes, open_model (null for a closed-model run). Latencies are milliseconds, ratios 0..1, money USD.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def summary(analysis: Analysis, plot_files: list[str]) -> dict:
         "capacity": [_numbers(row) for row in analysis.capacity.to_dict("records")],
         "cost": _cost(analysis),
         "thresholds": _thresholds(analysis),
-        "open_model": _open_model(analysis),
         "plots": sorted(plot_files),
         "notes": list(analysis.notes),
+        "open_model": _open_model(analysis),
     }
 
 
