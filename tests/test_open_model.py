@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, write_scenario
 from hdrh.histogram import HdrHistogram
 from scripted_endpoint import ScriptedEndpoint, answer
 
-from conftest import REPO, write_scenario
 from harness.metrics import results_files as files
 from harness.report import build_report
 from harness.target.local import free_port
@@ -106,7 +106,7 @@ def stall_runs(tmp_path_factory):
         ):
             directory = tmp_path_factory.mktemp(kind)
             runs[kind] = (directory, endpoint, start_locust(stall_scenario(directory, endpoint.url, load), directory))
-        for kind, (directory, endpoint, process) in runs.items():
+        for kind, (_directory, endpoint, process) in runs.items():
             output, _ = process.communicate(timeout=90)
             assert process.returncode == 0, output
             assert endpoint.stall is not None, f"{kind} run never reached request {STALL_AT_REQUEST}"
@@ -303,3 +303,30 @@ def wait_until(predicate, timeout: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_a_staged_run_lasts_its_stages(tmp_path):
+    """`ddb-harness run` gives Locust the stages' total as the run time (the shape ends the run there too)."""
+    from harness.run.runner import RunOptions, locust_command
+    from harness.run.session import Target
+    from harness.scenario import load_scenario
+    from harness.target.client import Connection
+
+    path = stall_scenario(tmp_path, "http://127.0.0.1:1", {"stages": STAGES})
+    scenario = load_scenario(path)
+    command = locust_command(path, scenario, tmp_path, Target(Connection("us-east-1", "http://127.0.0.1:1")), RunOptions())
+    assert command[command.index("--run-time") + 1] == "12s"
+
+
+def test_an_open_model_pool_starts_within_a_second_unless_told_otherwise(tmp_path):
+    from harness.scenario import load_scenario
+
+    def load(spec: dict):
+        data = {"tables": [{"name": "pool", "attributes": {"pk": "S"}, "key": {"hash": "pk"}}], "workload": {"mix": [{"name": "r", "op": "GetItem", "table": "pool", "key": {"pk": "k"}}]}, "load": spec}
+        return load_scenario(write_scenario(tmp_path, data)).load
+
+    assert load({"rate": 50, "users": 40}).spawn_rate == 40
+    assert load({"users": 4, "stages": [{"duration": "5s", "rate": 50, "users": 60}]}).spawn_rate == 60
+    assert load({"rate": 50, "users": 40, "spawn_rate": 2}).spawn_rate == 2
+    closed = load({"users": 40})
+    assert (closed.spawn_rate, closed.is_open) == (10, False)  # the closed model keeps its defaults

@@ -30,11 +30,13 @@ class RateControl:
         self.arrivals = arrivals
         self.total: float | None = None
         """The run's total target rate now (None: closed model)."""
+        self.set_once = False
+        """A test has set a total: from then on every live worker gets its share (None in a closed-model stage)."""
         self._sent: dict[str, float | None] = {}
 
     def set_total(self, rate: float | None) -> None:
         """Serve `rate` starts per second in the whole run from now on."""
-        self.total = rate
+        self.total, self.set_once = rate, True
         if isinstance(self.runner, MasterRunner):
             self._sent.clear()
             self.rebalance()
@@ -59,7 +61,7 @@ class RateControl:
         def loop() -> None:
             while True:
                 gevent.sleep(CHECK_WORKERS_EVERY_SECONDS)
-                if self.total:
+                if self.set_once:
                     self.rebalance()
 
         gevent.spawn(loop)

@@ -50,10 +50,13 @@ class ArrivalDispatcher:
         self._changed = Event()
         self._next: float | None = None
         self._greenlet: gevent.Greenlet | None = None
+        self._closed = False
+        """True once told there is no rate (a closed-model stage); before any rate, users wait for one."""
 
     def set_rate(self, rate: float | None) -> None:
         """Serve `rate` starts per second from now on (None or 0: stop scheduling; users fall back to the closed model)."""
         rate = rate if rate and rate > 0 else None
+        self._closed = rate is None
         if rate == self.rate:
             return
         now = self._clock()
@@ -73,7 +76,7 @@ class ArrivalDispatcher:
 
     def stop(self) -> None:
         """Stop scheduling (the rate is forgotten); the due starts no user took are reported as unstarted."""
-        self._next, self.rate = None, None  # first: a dispatcher resuming while it is killed hands out nothing more
+        self._next, self.rate, self._closed = None, None, False  # first: a dispatcher resuming while killed hands out nothing more
         if self._greenlet is not None:
             self._greenlet.kill()
             self._greenlet = None
@@ -84,13 +87,14 @@ class ArrivalDispatcher:
             self._listener.unstarted(len(waiting), (self._clock() - min(waiting)) * 1000)
 
     def take(self) -> float | None:
-        """Block until a start is due; returns how late it is taken (ms, 0 when on time), None while there is no rate.
+        """Block until a start is due; returns how late it is taken (ms, 0 when on time), None in a closed-model stage.
 
-        After stop() it blocks until the next start(): a stopping run's users never start unscheduled tasks.
+        Before the first rate (a worker whose share is on its way) and after stop() it waits: users never
+        start unscheduled tasks in an open-model run.
         """
         while True:
             if self.rate is None:
-                if self._greenlet is not None:
+                if self._closed and self._greenlet is not None:
                     return None
                 self._changed.wait(WAKE_EVERY_SECONDS)
                 continue
