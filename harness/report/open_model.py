@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.metrics import results_files as files
+from harness.metrics.latency import new_histogram, summary_of
 from harness.report.latency import ALL_REQUESTS, PERCENTILES
 from harness.report.load import AGGREGATED, ReportError
 
@@ -51,18 +52,37 @@ def open_model_view(run_dir: Path, origin: float) -> OpenModelView | None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: not readable JSON: {exc}") from None
     stages = tuple((change["time"] - origin, change.get("rate"), change.get("users")) for change in info.get("stage_changes", []))
-    return OpenModelView(info, _corrected(run_dir / files.HARNESS_CORRECTED_LATENCY), _schedule(run_dir / files.HARNESS_SCHEDULE, origin), stages)
+    corrected = _corrected(run_dir / files.HARNESS_CORRECTED_LATENCY, run_dir / files.HARNESS_CORRECTED_HISTOGRAMS)
+    return OpenModelView(info, corrected, _schedule(run_dir / files.HARNESS_SCHEDULE, origin), stages)
 
 
-def _corrected(path: Path) -> pd.DataFrame:
+def _corrected(path: Path, histograms: Path) -> pd.DataFrame:
+    """Per-step corrected rows, and the all-requests row from the histograms without composite rows (as the Latency section)."""
     columns = files.LATENCY_COLUMNS
     if not path.exists():
         return pd.DataFrame(columns=columns)
     frame = pd.read_csv(path, dtype={"type": str, "name": str}, keep_default_na=False)
     for column in ["count", "min_ms", "mean_ms", *PERCENTILES]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    overall = _all_requests(histograms)
+    if overall is not None:
+        frame = pd.concat([frame[frame["type"] != ""], pd.DataFrame([overall], columns=columns)], ignore_index=True)
     frame.loc[(frame["type"] == "") & (frame["name"] == AGGREGATED), "name"] = ALL_REQUESTS
     return frame
+
+
+def _all_requests(histograms: Path) -> list | None:
+    """The all-requests row (harness_latency.csv's columns) of every non-composite corrected histogram merged."""
+    if not histograms.exists():
+        return None
+    rows = pd.read_csv(histograms, dtype=str, keep_default_na=False)
+    rows = rows[~rows["type"].isin(files.COMPOSITE_TYPES)]
+    if rows.empty:
+        return None
+    merged = new_histogram()
+    for encoded in rows["encoded"]:
+        merged.decode_and_add(encoded)
+    return ["", ALL_REQUESTS, *summary_of(merged)]
 
 
 def _schedule(path: Path, origin: float) -> pd.DataFrame:
