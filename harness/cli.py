@@ -19,6 +19,7 @@ from harness.errors import HarnessError
 from harness.gate import require_gate
 from harness.redact import aws_error_line
 from harness.run import runner
+from harness.run.schedule_summary import open_model_lines
 from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
 from harness.run.summary import read_stats, summary_lines
@@ -139,7 +140,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         if worker:
             sys.exit(runner.run_worker(scenario, spec, options))
         code, run_dir = runner.run(scenario, spec, options)
-    for line in summary_lines(read_stats(run_dir)):
+    for line in summary_lines(read_stats(run_dir)) + open_model_lines(run_dir):
         click.echo(line)
     if (run_dir / "report.md").exists():
         click.echo(f"report: {run_dir / 'report.md'}")

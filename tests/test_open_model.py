@@ -23,6 +23,7 @@ from scripted_endpoint import ScriptedEndpoint, answer
 
 from harness.metrics import results_files as files
 from harness.report import build_report
+from harness.run.schedule_summary import open_model_lines
 from harness.target.local import free_port
 
 RATE = 200
@@ -160,6 +161,10 @@ def test_report_and_summary_show_both_latencies_and_the_lag(stall_runs):
     assert open_model["late_starts"] > 0 and open_model["fell_behind"] is True
     report = (directory / files.REPORT_MD).read_text()
     assert "corrected" in report and "fell behind" in report
+    service, corrected, starts = open_model_lines(directory)  # what `ddb-harness run` prints at the end
+    assert service.startswith("open model, service time") and corrected.startswith("open model, corrected")
+    assert starts.endswith("the load generator fell behind its schedule")
+    assert open_model_lines(stall_runs["closed"][0]) == []
 
 
 
