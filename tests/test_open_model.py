@@ -32,8 +32,14 @@ RUN_SECONDS = 10
 STALL_AT_REQUEST = 400
 STALL_SECONDS = 1.0
 SLOW_MS = 500.0
-ORDER_TOLERANCE = 5
-"""Ten users answer in parallel after the stall, so neighbouring starts may reach the endpoint out of order."""
+ORDER_TOLERANCE = USERS
+"""Requests reach the endpoint in the order of their starts but for the ones in flight together (at most one per
+user), so counting them in the endpoint's order can misplace at most that many around the 500 ms line."""
+CLIENT_DELAY_TOLERANCE = 2 * USERS
+"""The client reads the answers of the backlog after the stall a little later than the endpoint sent them (more so
+on a busy machine), which can push a few more requests over the line than the endpoint's times say."""
+NOISE = USERS
+"""Requests a busy shared machine slows past 500 ms by itself (descheduled client processes), in either model."""
 
 
 class StallingEndpoint(ScriptedEndpoint):
@@ -121,9 +127,10 @@ def test_open_model_counts_every_request_the_stall_delayed(stall_runs):
     # about half the stall's worth of starts, plus those the backlog's drain kept waiting
     assert (ended - began - SLOW_MS / 1000) * RATE <= expected <= (ended - began) * RATE
     slow = count_above(directory / files.HARNESS_CORRECTED_HISTOGRAMS, SLOW_MS)
-    assert abs(slow - expected) <= ORDER_TOLERANCE, (slow, expected)
-    assert float(aggregated(directory / files.HARNESS_CORRECTED_LATENCY)["p99_ms"]) > SLOW_MS  # p99 shows the stall
-    assert float(aggregated(directory / files.HARNESS_LATENCY)["p99_ms"]) < SLOW_MS  # service time alone hides it
+    assert expected - ORDER_TOLERANCE <= slow <= expected + ORDER_TOLERANCE + CLIENT_DELAY_TOLERANCE, (slow, expected)
+    corrected_p99 = float(aggregated(directory / files.HARNESS_CORRECTED_LATENCY)["p99_ms"])
+    assert corrected_p99 > SLOW_MS  # p99 shows the stall
+    assert float(aggregated(directory / files.HARNESS_LATENCY)["p99_ms"]) < corrected_p99 / 2  # service time alone hides it
 
 
 def test_open_model_reports_late_starts_and_loses_none(stall_runs):
@@ -148,8 +155,11 @@ def aggregated_locust(directory: Path) -> dict:
 def test_closed_model_shows_the_stall_in_a_handful_of_samples(stall_runs):
     directory, _ = stall_runs["closed"]
     slow = count_above(directory / files.HARNESS_HISTOGRAMS, SLOW_MS)
-    assert 1 <= slow <= USERS  # one request in flight per user; the ones it would have sent were never sent
-    assert float(aggregated(directory / files.HARNESS_LATENCY)["p99_ms"]) < SLOW_MS
+    assert 1 <= slow <= USERS + NOISE  # one request in flight per user; the ones it would have sent were never sent
+    open_directory, _ = stall_runs["open"]
+    assert 4 * slow <= count_above(open_directory / files.HARNESS_CORRECTED_HISTOGRAMS, SLOW_MS)
+    closed_p99 = float(aggregated(directory / files.HARNESS_LATENCY)["p99_ms"])
+    assert closed_p99 < float(aggregated(open_directory / files.HARNESS_CORRECTED_LATENCY)["p99_ms"]) / 2
     assert not (directory / files.HARNESS_OPEN_MODEL).exists()
 
 
@@ -157,7 +167,8 @@ def test_report_and_summary_show_both_latencies_and_the_lag(stall_runs):
     directory, _ = stall_runs["open"]
     result = build_report(directory)
     open_model = result.summary["open_model"]
-    assert open_model["corrected_latency_ms"]["p99"] > SLOW_MS > open_model["service_latency_ms"]["p99"]
+    assert open_model["corrected_latency_ms"]["p99"] > SLOW_MS
+    assert open_model["service_latency_ms"]["p99"] < open_model["corrected_latency_ms"]["p99"] / 2
     assert open_model["late_starts"] > 0 and open_model["fell_behind"] is True
     report = (directory / files.REPORT_MD).read_text()
     assert "corrected" in report and "fell behind" in report
