@@ -107,10 +107,6 @@ class ArrivalDispatcher:
             self._listener.started(int(now + self._wall_offset), lag_ms)
             return lag_ms
 
-    def backlog(self) -> int:
-        """Due starts no user has taken yet."""
-        return self._due.qsize()
-
     def _dispatch(self) -> None:
         while True:
             if self._next is None:
