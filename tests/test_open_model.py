@@ -261,6 +261,25 @@ def test_dispatcher_hands_out_starts_at_the_rate_and_counts_the_ones_nobody_took
     assert dispatcher.rate is None
 
 
+def test_a_rate_change_keeps_the_starts_that_fell_due_while_the_process_was_busy():
+    import gevent
+
+    from harness.metrics.open_model import OpenModelRecorder
+    from harness.workload.arrivals import ArrivalDispatcher
+
+    recorder = OpenModelRecorder()
+    dispatcher = ArrivalDispatcher("constant", recorder)
+    dispatcher.start()
+    dispatcher.set_rate(100)
+    gevent.sleep(0.05)
+    before = recorder.tally.totals()["intended_starts"]
+    time.sleep(0.3)  # the whole process busy: the dispatcher greenlet cannot run
+    dispatcher.set_rate(200)  # e.g. a new share from the master, handled right after
+    kept = recorder.tally.totals()["intended_starts"] - before
+    dispatcher.stop()
+    assert 29 <= kept <= 32, kept  # 0.3 s at 100/s, each with its own intended time
+
+
 def test_poisson_gaps_average_one_over_the_rate():
     import random
 

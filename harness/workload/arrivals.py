@@ -60,11 +60,13 @@ class ArrivalDispatcher:
         if rate == self.rate:
             return
         now = self._clock()
+        if self.rate is not None and self._greenlet is not None:
+            self._hand_out_due(now)  # starts already due at the old rate are kept, however late the dispatcher runs
         if rate is None:
             self._next = None
         elif self._next is None or self.rate is None:
             self._next = now
-        else:  # a new spacing from the last start handed out, never in the past
+        else:  # the new spacing from the last start handed out
             self._next = max(now, self._next - 1.0 / self.rate + 1.0 / rate)
         self.rate = rate
         self._changed.set()
@@ -114,10 +116,14 @@ class ArrivalDispatcher:
                 self._changed.clear()
                 continue
             now = self._clock()
-            while self._next is not None and self._next <= now:
-                self._due.put(self._next)
-                self._listener.intended(int(self._next + self._wall_offset))
-                self._next += self._gap(self.rate)
+            self._hand_out_due(now)
             if self._next is not None:
                 self._changed.clear()
                 self._changed.wait(self._next - now)
+
+    def _hand_out_due(self, now: float) -> None:
+        """Queue every start whose intended time has come, each with its own intended time."""
+        while self._next is not None and self._next <= now:
+            self._due.put(self._next)
+            self._listener.intended(int(self._next + self._wall_offset))
+            self._next += self._gap(self.rate)
