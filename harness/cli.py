@@ -20,6 +20,7 @@ from harness.gate import require_gate
 from harness.modeling import DEFAULT_ITEMS, export_cloudformation, import_model
 from harness.redact import aws_error_line
 from harness.run import runner
+from harness.run.schedule_summary import open_model_lines
 from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
 from harness.run.summary import read_stats, summary_lines
@@ -132,7 +133,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         if capacity_gate:
             require_gate(endpoint_url or spec.target.url)  # before anything is created
         if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.safety.aws_guard)
-            show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_time, web=web))
+            show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_seconds, web=web))
         options = runner.RunOptions(
             web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),
             workers=workers, master=master, expect_workers=expect_workers, worker=worker, master_host=master_host, master_port=master_port,
@@ -141,7 +142,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         if worker:
             sys.exit(runner.run_worker(scenario, spec, options))
         code, run_dir = runner.run(scenario, spec, options)
-    for line in summary_lines(read_stats(run_dir)):
+    for line in summary_lines(read_stats(run_dir)) + open_model_lines(run_dir):
         click.echo(line)
     if (run_dir / "report.md").exists():
         click.echo(f"report: {run_dir / 'report.md'}")

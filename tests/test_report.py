@@ -35,7 +35,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RUNS = FIXTURES / "runs"
 GOLDEN = FIXTURES / "golden"
 GOLDEN_RUNS = ["standalone", "master-workers", "throttled", "only-failures", "locust-only-master", "empty"]
-SUMMARY_KEYS = ["schema", "run", "totals", "operations", "latency_all_requests", "throttling", "capacity", "reads", "hot_keys", "cost", "thresholds", "plots", "notes"]
+SUMMARY_KEYS = ["schema", "run", "totals", "operations", "latency_all_requests", "throttling", "capacity", "reads", "hot_keys", "cost", "thresholds", "plots", "notes", "open_model"]
 HARNESS = [sys.executable, "-m", "harness.cli"]
 PLACEHOLDER_PNG = b"\x89PNG\r\n\x1a\n"
 

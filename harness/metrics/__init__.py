@@ -6,6 +6,7 @@
 - `recorder`: turns attempt listener calls and request events into a tally.
 - `locust_hooks`: wires a recorder into Locust (workers send deltas, the master merges and writes).
 - `files`, `run_info`: the harness_* files of the run folder (names in harness.metrics.results_files).
+- `open_model`, `open_model_hooks`: a run at a target rate: latency from the intended start, late starts, the schedule.
 
 May import target, fastpath, scenario and the shared leaves; the run folder's file names live here (results_files).
 """

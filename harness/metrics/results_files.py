@@ -70,6 +70,16 @@ HARNESS_RUN = "harness_run.json"
 # Distributed runs: every worker the master saw, its final state, and how many were lost.
 HARNESS_WORKERS = "harness_workers.json"
 
+# Open model (a target rate): latency from each task's intended start ("corrected"), as harness_latency.csv
+# and harness_histograms.csv; scheduled starts per second; the run's late-start totals and stage changes.
+HARNESS_CORRECTED_LATENCY = "harness_corrected_latency.csv"
+HARNESS_CORRECTED_HISTOGRAMS = "harness_corrected_histograms.csv"
+HARNESS_SCHEDULE = "harness_schedule.csv"
+SCHEDULE_COLUMNS = ["timestamp", "intended_starts", "starts", "late_starts", "worst_lag_ms"]
+# Keys: arrivals, rate, late_after_ms, intended_starts, starts, late_starts, worst_lag_ms, unstarted_at_end,
+# unstarted_worst_lag_ms, start_lag_ms {count, mean, p50, p90, p99, p99_9, max}, stage_changes [{time, users, rate}].
+HARNESS_OPEN_MODEL = "harness_open_model.json"
+
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 SUMMARY_JSON = "summary.json"

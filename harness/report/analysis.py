@@ -10,6 +10,7 @@ import pandas as pd
 from harness.report import capacity, hot_keys, latency, operations, reads, throttling
 from harness.report.cost import CostEstimate, NoPricesForRegion, estimate, load_prices
 from harness.report.load import RunData, load_run
+from harness.report.open_model import OpenModelView, open_model_view
 from harness.report.thresholds import ThresholdResult, check
 from harness.report.window import run_seconds, run_start
 
@@ -43,6 +44,8 @@ class Analysis:
     key_spread: pd.DataFrame
     """Per table and index: keys, the hottest key's share, the hottest 1%'s share, throttles (report.hot_keys.spread)."""
     key_ranks: pd.DataFrame
+    open_model: OpenModelView | None = None
+    """Runs at a target rate or in stages: corrected latency, late starts, the schedule over time."""
 
     @property
     def broken(self) -> tuple[ThresholdResult, ...]:
@@ -86,6 +89,7 @@ def analyse(run_dir: str | Path, pricing: Path | None = None, pricing_region: st
         hot_keys=hot_keys.top_keys(data),
         key_spread=hot_keys.spread(data),
         key_ranks=hot_keys.rank_series(data),
+        open_model=open_model_view(data.run_dir, origin),
     )
 
 

@@ -70,6 +70,7 @@ def draw_plots(analysis: Analysis, run_dir: Path) -> dict[str, str]:
         plots.THROTTLES_PNG: plots.plot_throttles(analysis.throttle_series, run_dir / plots.THROTTLES_PNG),
         plots.CAPACITY_PNG: plots.plot_capacity(analysis.capacity_series, provisioned, run_dir / plots.CAPACITY_PNG),
         plots.HOT_KEYS_PNG: plots.plot_key_ranks(analysis.key_ranks, run_dir / plots.HOT_KEYS_PNG),
+        plots.SCHEDULE_PNG: plots.plot_schedule(analysis.open_model, run_dir / plots.SCHEDULE_PNG) if analysis.open_model else None,
     }
     for name, path in drawn.items():
         if path is None:

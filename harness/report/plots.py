@@ -20,6 +20,7 @@ THROUGHPUT_PNG = "throughput.png"
 THROTTLES_PNG = "throttles.png"
 CAPACITY_PNG = "capacity.png"
 HOT_KEYS_PNG = "hot_keys.png"
+SCHEDULE_PNG = "schedule.png"
 DPI = 100
 PLAIN_NUMBERS = FuncFormatter(lambda value, _: f"{value:g}")
 X_LABEL = "seconds since the run started"
@@ -181,4 +182,32 @@ def plot_key_ranks(ranks: pd.DataFrame, path: Path) -> Path | None:
     ax.set_ylabel("attempts on the key")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.suptitle("Accesses by partition key rank (log-log): flat = even spread, steep = hot keys", fontweight="bold")
+def plot_schedule(view, path: Path) -> Path | None:
+    """Open model: intended vs achieved task starts per second and the worst start lag, with stage boundaries."""
+    schedule = view.schedule
+    if schedule.empty:
+        return None
+    schedule, width = _thin(schedule.assign(kind=""), ["kind"], "mean")
+    figure, (rate_ax, lag_ax) = _figure(2, 2.8)
+    rate_ax.plot(schedule["second"], schedule["intended_starts"], color="tab:gray", linestyle="--", linewidth=1.6, label="intended (the schedule)", drawstyle="steps-post")
+    rate_ax.plot(schedule["second"], schedule["starts"], color="tab:blue", linewidth=1.4, label="achieved (tasks started)", drawstyle="steps-post")
+    rate_ax.set_ylabel("task starts/s")
+    rate_ax.set_title(f"Task starts per second, intended vs achieved{_binned(width, 'mean')}", fontsize=10, loc="left")
+    lag_ax.plot(schedule["second"], schedule["worst_lag_ms"].clip(lower=0.001), color="tab:red", linewidth=1.4, label="worst start lag", drawstyle="steps-post")
+    late_after = view.info.get("late_after_ms", 10.0)
+    lag_ax.axhline(late_after, color="tab:red", linestyle=":", linewidth=1, label=f"late: more than {late_after:g} ms")
+    lag_ax.set_yscale("log")
+    lag_ax.yaxis.set_major_formatter(PLAIN_NUMBERS)
+    lag_ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+    lag_ax.set_ylabel("ms after intended")
+    lag_ax.set_title("Worst start lag per second (how late the latest task started)", fontsize=10, loc="left")
+    for number, (start, rate, users) in enumerate(view.stage_seconds):
+        for ax in (rate_ax, lag_ax):
+            ax.axvline(start, color="black", linewidth=0.8, alpha=0.6)
+        rate_text = f"{rate:g}/s" if rate else "closed"
+        rate_ax.annotate(f"stage {number + 1}: {rate_text}, {users} users", (start, 1.0), xycoords=("data", "axes fraction"), fontsize=7, rotation=90, va="top", ha="right")
+    rate_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    lag_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    lag_ax.set_xlabel(X_LABEL)
+    figure.suptitle("Throughput against the schedule (open model)" + (", with stage boundaries" if view.stage_seconds else ""), fontweight="bold")
     return _save(figure, path)

@@ -25,6 +25,7 @@ def document(analysis: Analysis, images: dict[str, str]) -> Document:
         Section("Thresholds", _thresholds(analysis)),
         Section("Requests", _requests(analysis, images)),
         Section("Latency (ms)", _latency(analysis, images)),
+        *_open_model_sections(analysis, images),
         Section("Read efficiency", _reads(analysis)),
         Section("Throttling", _throttling(analysis, images)),
         Section("Hot keys", _hot_keys(analysis, images)),
@@ -357,3 +358,57 @@ def _short(error: str, limit: int = 160) -> str:
     error = error.replace("`", "'").replace("|", "/").replace("\n", " ")
     return error if len(error) <= limit else error[: limit - 1] + "…"
 
+
+
+def _open_model_sections(analysis: Analysis, images: dict[str, str]) -> list[Section]:
+    """Runs at a target rate or in stages: one section with both latencies, the schedule and the stages."""
+    view = analysis.open_model
+    if view is None:
+        return []
+    info = view.info
+    rate = f"{fmt.rate(info['rate'])} task starts/s" if info.get("rate") else "the stages' rates"
+    blocks: list[Block] = [
+        f"Tasks started on a schedule ({rate}, {info.get('arrivals', 'constant')} arrivals) served by a pool of users. "
+        "**Service time** is measured from the moment a request is sent (what Locust and the Latency section show); "
+        "**corrected** latency is measured from the task's intended start, so it includes the time a request waited "
+        "because the load generator could not send it on time (coordinated omission corrected). Locust's own statistics "
+        "and web UI show service time only.",
+    ]
+    rows = []
+    service = analysis.latency[analysis.latency["name"] == ALL_REQUESTS]
+    if len(service):
+        rows.append(["service time", f"**{ALL_REQUESTS}**", *_latency_cells(service.iloc[0].to_dict())])
+    for row in view.corrected.to_dict("records"):
+        name = f"**{ALL_REQUESTS}**" if row["name"] == ALL_REQUESTS else row["name"]
+        rows.append(["corrected", name, *_latency_cells(row)])
+    if rows:
+        columns = ["latency (ms)", "step", "count", *(LABELS[p] for p in OPEN_MODEL_PERCENTILES)]
+        blocks.append(table(columns, rows, set(columns[2:])))
+    lag = info.get("start_lag_ms") or {}
+    blocks.append(
+        f"{fmt.count(info.get('intended_starts'))} scheduled starts: {fmt.count(info.get('starts'))} started, "
+        f"{fmt.count(info.get('late_starts'))} late (more than {fmt.ms(info.get('late_after_ms'))} ms after their intended time; "
+        f"the worst {fmt.ms(info.get('worst_lag_ms'))} ms), {fmt.count(info.get('unstarted_at_end'))} still waiting for a user when the run ended. "
+        f"Start lag p50 {fmt.ms(lag.get('p50'))} ms, p99 {fmt.ms(lag.get('p99'))} ms, max {fmt.ms(lag.get('max'))} ms."
+    )
+    if view.fell_behind:
+        blocks.append(
+            "**The load generator fell behind its schedule**: every user of the pool was busy when starts fell due, "
+            "so they began late (and were measured from their intended time). More users (the pool), more workers, "
+            "or a lower rate keep the schedule; when the target slowed down, the corrected latency is the one to read."
+        )
+    if view.stage_seconds:
+        stage_rows = [
+            [str(number + 1), f"+{fmt.seconds(max(start, 0))}", fmt.count(users), f"{fmt.rate(rate)}/s" if rate else "closed model"]
+            for number, (start, rate, users) in enumerate(view.stage_seconds)
+        ]
+        blocks.append(table(["stage", "began", "users", "rate"], stage_rows, {"users"}))
+    blocks += _image(images, plots.SCHEDULE_PNG, "Task starts per second, intended vs achieved, and the worst start lag")
+    return [Section("Open model: latency from the intended start", tuple(blocks))]
+
+
+OPEN_MODEL_PERCENTILES = ("p50_ms", "p90_ms", "p99_ms", "p99_9_ms", "max_ms")
+
+
+def _latency_cells(row: dict) -> list[str]:
+    return [fmt.count(row["count"]), *(fmt.ms(row[p]) for p in OPEN_MODEL_PERCENTILES)]

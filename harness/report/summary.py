@@ -1,7 +1,8 @@
 """summary.json: the report's numbers for machines, with stable keys (null where a number is unknown).
 
 Top-level keys: schema, run, totals, operations, latency_all_requests, throttling, capacity,
-reads, hot_keys, cost, thresholds, plots, notes. Latencies are milliseconds, ratios 0..1, money USD.
+reads, hot_keys, cost, thresholds, plots, notes, open_model (null for a closed-model run).
+Latencies are milliseconds, ratios 0..1, money USD.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def summary(analysis: Analysis, plot_files: list[str]) -> dict:
         "thresholds": _thresholds(analysis),
         "plots": sorted(plot_files),
         "notes": list(analysis.notes),
+        "open_model": _open_model(analysis),
     }
 
 
@@ -162,3 +164,32 @@ def _number(value) -> float | int | None:
     if math.isnan(value) or math.isinf(value):
         return None
     return float(f"{value:.9g}")
+
+
+OPEN_MODEL_LATENCY = ("p50_ms", "p90_ms", "p99_ms", "p99_9_ms", "max_ms")
+
+
+def _open_model(analysis: Analysis) -> dict | None:
+    """A run at a target rate or in stages: both latencies of all requests, late starts, start lag, stages."""
+    view = analysis.open_model
+    if view is None:
+        return None
+    info = view.info
+    service = analysis.latency[analysis.latency["type"] == ""]
+    corrected = view.all_requests()
+    keys = ("arrivals", "rate", "late_after_ms", "intended_starts", "starts", "late_starts", "worst_lag_ms", "unstarted_at_end", "unstarted_worst_lag_ms")
+    return {
+        **{key: _plain(info.get(key)) for key in keys},
+        "fell_behind": view.fell_behind,
+        "start_lag_ms": {key: _number(value) for key, value in (info.get("start_lag_ms") or {}).items()},
+        "service_latency_ms": _open_latency(service.iloc[0].to_dict()) if len(service) else None,
+        "corrected_latency_ms": _open_latency(corrected) if corrected else None,
+        "corrected_by_step": [
+            {"type": row["type"], "name": row["name"], **_open_latency(row)} for row in view.corrected.to_dict("records") if row["type"] != ""
+        ],
+        "stages": [{"start_s": _number(start), "rate": _number(rate), "users": users} for start, rate, users in view.stage_seconds],
+    }
+
+
+def _open_latency(row: dict) -> dict:
+    return {"count": _number(row["count"]), **{LATENCY_KEYS[p]: _number(row[p]) for p in OPEN_MODEL_LATENCY}}

@@ -26,6 +26,7 @@ from harness.metrics.locust_hooks import install as install_metrics
 from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
 from harness.run.final_stats import write_final_stats
+from harness.run.open_model import install as install_open_model
 from harness.run.partition import Partition
 from harness.run.partition import install as install_partition
 from harness.run.session import Target, open_target, setup
@@ -37,6 +38,7 @@ from harness.run.worker_tally import WorkerTally
 from harness.safety import aws_guard
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
 from harness.target.client import Connection, shared_client
+from harness.workload.arrivals import ArrivalDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class RunContext:
     """This process's share of the work (worker index and count), set by the master at run start."""
     user_count: int = 0
     """Users this process has started: each user's ordinal within the process."""
+    arrivals: ArrivalDispatcher | None = None
+    """Open model: this process's schedule of task starts (harness.workload.arrivals); None in a closed-model run."""
 
     def client(self):
         """The process's one DynamoDB client (harness.target.client's cache): every User and the metrics share it.
@@ -106,7 +110,7 @@ def prepare(environment, runner, user_classes) -> Target | None:
     target = open_target(scenario, endpoint_url=options.endpoint_url or None, allow_aws=options.allow_aws, capacity_gate=options.capacity_gate)
     if not (is_worker or options.skip_setup):
         # plain `locust -f`: the real-AWS plan ddb-harness prints before a run (nothing for local targets)
-        for line in aws_guard.review(scenario, options.endpoint_url or None, options.allow_aws, None, options.run_time or scenario.load.run_time):
+        for line in aws_guard.review(scenario, options.endpoint_url or None, options.allow_aws, None, options.run_time or scenario.load.run_seconds):
             log.info("%s", line)
         setup(scenario, target)
     for user_class in user_classes:
@@ -120,6 +124,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
         WorkerTally(environment.harness_run.partition).install(environment)
     # Created now so the attempt listener sees every HTTP attempt the Users will make through it.
     recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection)
+    if scenario.load.is_open or scenario.load.stages:
+        environment.harness_run.arrivals = install_open_model(environment, runner, scenario.load)
     if getattr(environment, "web_ui", None) is not None:  # the live "DynamoDB" tab, only where a web UI runs
         install_web_tab(environment, recorder, scenario, distributed=isinstance(runner, MasterRunner))
         charts = install_web_charts(environment, recorder, scenario, lag_seconds=MASTER_LAG_SECONDS if isinstance(runner, MasterRunner) else STANDALONE_LAG_SECONDS)

@@ -86,7 +86,7 @@ def locust_command(scenario_path: Path, scenario: Scenario, run_dir: Path, targe
     if options.allow_aws:
         command.append("--allow-aws")
     if not options.web:  # with the web UI, the run starts and stops from the browser
-        command += ["--headless", "--run-time", str(options.run_time or scenario.load.run_time)]
+        command += ["--headless", "--run-time", str(options.run_time or f"{scenario.load.run_seconds}s")]
     return command + list(options.extra_locust_args)
 
 

@@ -338,8 +338,43 @@ class WaitTime(Spec):
         return self
 
 
+class Stage(Spec):
+    """One stage of a staged run: its length, and the users (pool size) and/or target rate during it.
+
+    A stage without `rate` runs the closed model (users wait `wait_time` between tasks); `users`
+    carries over from the stage before (the first stage starts from `load.users`).
+    """
+
+    duration: Union[str, int]
+    users: int | None = Field(None, ge=1)
+    rate: float | None = Field(None, gt=0)
+    """Task executions per second of the whole run (all workers together) during this stage."""
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration_parses(cls, value: str | int) -> str | int:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _users_or_rate(self) -> Stage:
+        if self.users is None and self.rate is None:
+            raise ValueError("expected users or rate (or both) in a stage, found neither")
+        return self
+
+    @property
+    def seconds(self) -> int:
+        """The stage's length in seconds."""
+        return parse_duration(self.duration)
+
+
 class LoadSpec(Spec):
-    """How many users, how fast they arrive, for how long."""
+    """How many users, how fast they arrive, for how long.
+
+    Closed model (default): `users` users each run a task, wait `wait_time`, and again. Open model
+    (`rate`, or stages with a rate): tasks start on a schedule of `rate` per second (`arrivals`:
+    evenly spaced or Poisson) and `users` is the pool serving it (the most tasks in flight).
+    """
 
     users: int = Field(10, ge=1)
     spawn_rate: float = Field(10.0, gt=0)
@@ -347,6 +382,21 @@ class LoadSpec(Spec):
     stop_timeout: Union[str, int] = "30s"
     """How long users may finish the task in flight when the run ends (its request is still counted)."""
     wait_time: WaitTime = WaitTime(constant=0.0)
+    rate: float | None = Field(None, gt=0)
+    """Target task executions per second for the whole run, all workers together (open model)."""
+    arrivals: Literal["constant", "poisson"] = "constant"
+    """How scheduled starts are spaced at the target rate: evenly, or as a Poisson process."""
+    stages: Annotated[tuple[Stage, ...], FromList] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pool_ready_at_once(cls, data: object) -> object:
+        """An open-model pool starts whole within a second unless spawn_rate says otherwise."""
+        if isinstance(data, dict) and "spawn_rate" not in data and _has_rate(data):
+            users = [data.get("users")] + [stage.get("users") for stage in data.get("stages") or () if isinstance(stage, dict)]
+            largest = max((value for value in users if isinstance(value, int) and not isinstance(value, bool)), default=10)
+            return {**data, "spawn_rate": float(max(largest, 10))}
+        return data
 
     @field_validator("run_time", "stop_timeout", mode="before")
     @classmethod
@@ -354,10 +404,31 @@ class LoadSpec(Spec):
         parse_duration(value)
         return value
 
+    @model_validator(mode="after")
+    def _rate_or_stages(self) -> LoadSpec:
+        if self.stages and self.rate is not None:
+            raise ValueError("expected rate in each stage when stages are given, found load.rate as well")
+        if self.stages and "run_time" in self.model_fields_set:
+            raise ValueError("expected the run time from the stages' durations, found run_time as well")
+        return self
+
     @property
     def run_seconds(self) -> int:
-        """The run time in seconds."""
+        """The run time in seconds (with stages: their durations added up)."""
+        if self.stages:
+            return sum(stage.seconds for stage in self.stages)
         return parse_duration(self.run_time)
+
+    @property
+    def is_open(self) -> bool:
+        """True when tasks start on a schedule at a target rate (in the whole run or in some stage)."""
+        return self.rate is not None or any(stage.rate is not None for stage in self.stages)
+
+
+def _has_rate(data: dict) -> bool:
+    """A raw load section that sets a rate somewhere."""
+    stages = data.get("stages") if isinstance(data.get("stages"), list) else []
+    return data.get("rate") is not None or any(isinstance(stage, dict) and stage.get("rate") is not None for stage in stages)
 
 
 # Threshold limits: latency in milliseconds, ratios of the step's requests (0..1).

@@ -26,7 +26,7 @@ from harness.scenario import (
 )
 from harness.scenario.operations import CHAIN_TASK, OPERATION_TASK
 from harness.workload.operations import Catalog, chain_task, operation_task
-from harness.workload.users import DynamoDBUser, wait_time_from
+from harness.workload.users import DynamoDBUser, scheduled_wait, wait_time_from
 
 Task = Callable[[DynamoDBUser], None]
 
@@ -151,10 +151,17 @@ class ScenarioUser(DynamoDBUser):
         super().__init__(environment)
         self.ring_laps: dict[str, RingLap] = {}
 
+    def on_start(self) -> None:
+        """Open model: the first task waits for a scheduled start too."""
+        if getattr(self.harness, "arrivals", None) is not None:
+            self.wait()
+
     @classmethod
     def configure(cls, scenario: Scenario) -> None:
         """Install the scenario's tasks and wait time on the class (called from the init hook)."""
         cls.tasks = weighted_tasks(scenario, cls.task_names)
         cls.wait_time = wait_time_from(scenario.load.wait_time)
+        if scenario.load.is_open:
+            cls.wait_time = scheduled_wait(cls.wait_time)
         if not cls.tasks:
             raise BadInput(f"scenario {scenario.name!r} has no step with task {' or '.join(cls.task_names or ())}")

@@ -28,6 +28,31 @@ def wait_time_from(spec: WaitTime) -> Callable:
     return constant(spec.constant)
 
 
+def scheduled_wait(closed_wait: Callable) -> Callable:
+    """Open model: wait for the next scheduled start of the process's arrivals (harness.workload.arrivals).
+
+    While no rate is set (a closed-model stage), the scenario's own wait time applies. The user is
+    WAITING meanwhile, so a stop ends it at once without losing a start: a start it has not taken
+    stays in the queue and is counted as unstarted.
+    """
+
+    def wait_time(user: DynamoDBUser) -> float:
+        arrivals = user.harness.arrivals
+        if arrivals is not None:  # take() also waits while the run stops: no unscheduled task slips in
+            user.awaiting_start = True
+            try:
+                lag_ms = arrivals.take()
+            finally:
+                user.awaiting_start = False
+            if lag_ms is not None:
+                user.start_lag_ms = lag_ms
+                return 0
+        user.start_lag_ms = None
+        return closed_wait(user)
+
+    return wait_time
+
+
 class DynamoDBUser(User):
     """Base of every harness User: owns the process's client and the one `_call` timing path."""
 
@@ -44,6 +69,10 @@ class DynamoDBUser(User):
         """This user's number within its process; with the partition it places the user in the run."""
         self.last_failure: DynamoDBError | None = None
         """The failure of this user's last failed request (a chain reports it again on its composite row)."""
+        self.start_lag_ms: float | None = None
+        """Open model: how late the task in progress started after its intended time (None: closed model)."""
+        self.awaiting_start = False
+        """Open model: waiting for a scheduled start, which a stop may interrupt at once."""
 
     def stop(self, force: bool = False) -> bool:
         """Stop this user; a waiting one ends when its wait does, never inside a request.
@@ -51,9 +80,10 @@ class DynamoDBUser(User):
         Locust kills a waiting user at once, but when its wait is ending (wait_time 0 nearly
         always is) it resumes first and the kill lands in its next request, which the server
         may have served and nobody counted. Marked stopping instead, Locust's own check after
-        the wait ends it cleanly; a forced stop (and stop_timeout running out) still kills.
+        the wait ends it cleanly; a forced stop (and stop_timeout running out) still kills. A user
+        waiting for a scheduled start (open model) is killed at once: it has taken no start yet.
         """
-        if not force and self._state == LOCUST_STATE_WAITING:
+        if not force and self._state == LOCUST_STATE_WAITING and not self.awaiting_start:
             self._state = LOCUST_STATE_STOPPING
             return False
         return super().stop(force)
@@ -86,6 +116,7 @@ class DynamoDBUser(User):
                 "calls": result.calls if result else 1,
                 "retry_attempts": retries,
                 "consumed_capacity": result.consumed if result else [],
+                "start_lag_ms": self.start_lag_ms,
             },
         )
 
