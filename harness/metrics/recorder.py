@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable, Iterable
 
 from harness.errors import THROTTLED, ThrottledError
 from harness.metrics.capacity import capacity_parts
@@ -18,9 +19,11 @@ class Recorder:
     merges another process's deltas (the master). Calls never yield to gevent, so a swap is atomic.
     """
 
-    def __init__(self, clock=time.time):
+    def __init__(self, clock=time.time, estimate: Callable[[str, dict, dict], Iterable[tuple[str, str, float, float]]] | None = None):
         self.tally = Tally()
         self._clock = clock
+        self._estimate = estimate
+        """(operation, request, answer) -> (table, index, read units, write units) for answers that report no ConsumedCapacity."""
 
     def on_attempt(self, operation: str, body: dict, parsed: dict, http_status: int | None) -> None:
         """Attempt listener (harness.fastpath.attempts): one HTTP attempt, SDK retries included."""
@@ -33,8 +36,18 @@ class Recorder:
         second = int(self._clock())
         if throttled:
             self.tally.throttles.add((second, operation, table, index, throttle_reason(parsed, code)), 1)
-        for part_table, part_index, read_units, write_units in capacity_parts(operation, body, parsed.get("ConsumedCapacity")):
+        consumed = parsed.get("ConsumedCapacity")
+        if consumed is None and self._estimate is not None and not (throttled or failed):
+            self._add_estimate(second, operation, body, parsed)
+            return
+        for part_table, part_index, read_units, write_units in capacity_parts(operation, body, consumed):
             self.tally.capacity.add((second, part_table, part_index), read_units, write_units)
+
+    def _add_estimate(self, second: int, operation: str, body: dict, parsed: dict) -> None:
+        """Units the target did not report (PartiQL on DynamoDB Local): counted, and noted as estimated."""
+        for table, index, read_units, write_units in self._estimate(operation, body, parsed):
+            self.tally.capacity.add((second, table, index), read_units, write_units)
+            self.tally.estimated.add((table, index), read_units, write_units)
 
     def on_request(self, request_type: str, name: str, response_time: float, exception=None, context=None, **_) -> None:
         """Locust request event listener: latency into the histogram, outcome and retries into the sums."""

@@ -11,7 +11,7 @@ from harness.metrics.sums import Sums
 
 
 class Tally:
-    """Latency histograms plus four sums: attempts, requests, throttles per second, capacity per second."""
+    """Latency histograms plus five sums: attempts, requests, throttles per second, capacity per second, estimated capacity."""
 
     def __init__(self):
         self.latency = LatencyHistograms()
@@ -23,7 +23,9 @@ class Tally:
         self.throttles = Sums(key_width=5)
         """(second, operation, table, index, reason) -> throttled attempts."""
         self.capacity = Sums(key_width=3)
-        """(second, table, index) -> read units, write units."""
+        """(second, table, index) -> read units, write units (estimated ones included)."""
+        self.estimated = Sums(key_width=2)
+        """(table, index) -> read units, write units the target did not report, estimated (included in capacity)."""
 
     def to_wire(self) -> dict:
         """Plain lists and strings for Locust's worker report (msgpack)."""
@@ -33,6 +35,7 @@ class Tally:
             "requests": self.requests.rows(),
             "throttles": self.throttles.rows(),
             "capacity": self.capacity.rows(),
+            "estimated": self.estimated.rows(),
         }
 
     def add_wire(self, wire: dict) -> None:
@@ -42,6 +45,7 @@ class Tally:
         self.requests.add_rows(wire.get("requests", []))
         self.throttles.add_rows(wire.get("throttles", []))
         self.capacity.add_rows(wire.get("capacity", []))
+        self.estimated.add_rows(wire.get("estimated", []))
 
     def __bool__(self) -> bool:
         return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity))
