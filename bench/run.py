@@ -184,7 +184,7 @@ def machine() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", nargs="+", choices=("null", "local"), default=["null", "local"])
-    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS))
+    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS[:4]), help="default: GetItem PutItem Query ExecuteStatement")
     parser.add_argument("--drivers", nargs="+", choices=list(DRIVERS), default=list(DRIVERS))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
