@@ -17,7 +17,7 @@ from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics import results_files
 from harness.metrics.capacity import capacity_parts, is_read
 from harness.metrics.files import write_metrics_files
-from harness.metrics.latency import HIGHEST_US, LatencyHistograms, to_microseconds
+from harness.metrics.latency import HIGHEST_US, RAW_WIRE_LIMIT, LatencyHistograms, to_microseconds
 from harness.metrics.recorder import Recorder
 from harness.metrics.run_info import run_info, target_used
 from harness.metrics.tally import Tally
@@ -272,3 +272,27 @@ def test_partiql_answers_without_consumed_capacity_get_the_gates_estimate():
     batch = {"Statements": [{"Statement": 'DELETE FROM "orders" WHERE pk = ? AND sk = ?', "Parameters": [{"S": "a"}, {"S": "b"}]}] * 2}
     answer = {"Responses": [{}, {"Error": {"Code": "ConditionalCheckFailed"}}]}
     assert estimated_units("BatchExecuteStatement", batch, answer, catalog_of([ORDERS])) == [("orders", "", 0.0, 1.0), ("orders", "by_status", 0.0, 1.0)]
+
+
+def test_a_histogram_of_few_values_travels_as_its_values_and_merges_to_the_same_histogram():
+    """Workers at a modest rate send a few microsecond values per key (cheap for the master); busy keys go compressed."""
+    worker = LatencyHistograms()
+    quiet = [0.4, 1.25, 1.25, 37.0]
+    busy = [random.uniform(0.1, 900.0) for _ in range(RAW_WIRE_LIMIT + 1)]
+    for value in quiet:
+        worker.record(("GetItem", "quiet"), value)
+    for value in busy:
+        worker.record(("Query", "busy"), value)
+    rows = msgpack.unpackb(msgpack.packb(worker.wire_rows()), raw=False)
+    assert rows[0][:2] == ["GetItem", "quiet"] and rows[0][2] == [400, 1250, 1250, 37000]
+    assert isinstance(rows[1][2], str)  # compressed HDR
+    master = LatencyHistograms()
+    master.add_encoded_rows(rows)
+    master.add_encoded_rows(rows)  # a second worker's identical report
+    expected = LatencyHistograms()
+    for value in (quiet + quiet):
+        expected.record(("GetItem", "quiet"), value)
+    for value in (busy + busy):
+        expected.record(("Query", "busy"), value)
+    assert master.percentile_rows() == expected.percentile_rows()
+    assert all(isinstance(row[2], str) for row in master.wire_rows())  # merged histograms travel compressed

@@ -30,7 +30,7 @@ class Tally:
     def to_wire(self) -> dict:
         """Plain lists and strings for Locust's worker report (msgpack)."""
         return {
-            "latency": self.latency.encoded_rows(),
+            "latency": self.latency.wire_rows(),
             "attempts": self.attempts.rows(),
             "requests": self.requests.rows(),
             "throttles": self.throttles.rows(),
