@@ -18,7 +18,7 @@ from harness.durations import parse_duration
 from harness.errors import HarnessError
 from harness.gate import require_gate
 from harness.redact import aws_error_line
-from harness.run import runner
+from harness.run import runner, sizing
 from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
 from harness.run.summary import read_stats, summary_lines
@@ -189,6 +189,17 @@ def validate(scenarios):
             click.echo(f"Error: {exc}", err=True)
             failed = True
     sys.exit(2 if failed else 0)
+
+
+@main.command()
+@SCENARIO
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), required=True, help="Target DynamoDB requests per second of the scenario's mix.")
+@click.option("--cores-per-machine", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="this machine's", help="Cores of each load-generating machine.")
+def plan(scenario, rate, cores_per_machine):
+    """Print the worker processes and machines RATE requests/s of the scenario's mix needs, from measured CPU per request."""
+    with one_line_errors():
+        spec = load_scenario(scenario)
+    show(sizing.plan(spec, rate, cores_per_machine).lines())
 
 
 @main.command()
