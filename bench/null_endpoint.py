@@ -4,8 +4,9 @@
 
 Every response is precomputed per operation (X-Amz-Target) with a correct x-amz-crc32, so the
 server does little more than find the end of each request; the bench reports its CPU share to
-show it is never the bottleneck. It answers GetItem, PutItem, Query and ExecuteStatement with
-bodies shaped like DynamoDB's (ConsumedCapacity included) and any other operation with `{}`.
+show it is never the bottleneck. It answers GetItem, PutItem, Query (10 items when the request
+says "Limit": 10, else 1), ExecuteStatement and BatchWriteItem with bodies shaped like DynamoDB's
+(ConsumedCapacity included) and any other operation with `{}`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ CONTENT_LENGTH = b"content-length:"
 REQUEST_ID = "NULLENDPOINT0000000000000000000000000000000000000000"[:52]
 TABLE = "bench"
 
+QUERY_10 = b"Query10"
+"""A Query with "Limit":10 in its body gets 10 items."""
 ITEM = {
     "primary_key": {"S": "key#1"},
     "next_primary_key": {"S": "key#1"},
@@ -34,6 +37,13 @@ BODIES = {
     b"PutItem": {"ConsumedCapacity": {"CapacityUnits": 1.0, "TableName": TABLE}},
     b"Query": {"ConsumedCapacity": {"CapacityUnits": 0.5, "TableName": TABLE}, "Count": 1, "Items": [ITEM], "ScannedCount": 1},
     b"ExecuteStatement": {"ConsumedCapacity": {"CapacityUnits": 1.0, "TableName": TABLE}, "Items": []},
+    b"BatchWriteItem": {"ConsumedCapacity": [{"CapacityUnits": 25.0, "TableName": TABLE}], "UnprocessedItems": {}},
+    QUERY_10: {
+        "ConsumedCapacity": {"CapacityUnits": 1.0, "TableName": TABLE},
+        "Count": 10,
+        "Items": [{**ITEM, "primary_key": {"S": f"key#{number}"}} for number in range(10)],
+        "ScannedCount": 10,
+    },
 }
 
 
@@ -91,7 +101,10 @@ class NullDynamoDB(asyncio.Protocol):
             length = _content_length(head)
             if len(buffer) < end + 4 + length:
                 break
-            out.append(self.responses.for_operation(_operation(head)))
+            operation = _operation(head)
+            if operation == b"Query" and b'"Limit":10' in buffer[end + 4 : end + 4 + length].replace(b" ", b""):
+                operation = QUERY_10
+            out.append(self.responses.for_operation(operation))
             buffer = buffer[end + 4 + length :]
         self.buffer = buffer
         if out:

@@ -44,6 +44,7 @@ DRIVERS = {
     "a": ("bench.raw_driver", ["--config", "plain"]),
     "a'": ("bench.raw_driver", ["--config", "harness"]),
     "b": ("bench.locust_driver", ["--kind", "boto3", "--users", "1"]),
+    "b8": ("bench.locust_driver", ["--kind", "boto3", "--users", "8"]),
     "c": ("bench.locust_driver", ["--kind", "fast", "--users", "1"]),
     "c8": ("bench.locust_driver", ["--kind", "fast", "--users", "8"]),
     "f": ("bench.raw_driver", ["--config", "fast"]),
@@ -52,6 +53,7 @@ DESCRIPTIONS = {
     "a": "raw boto3 loop (default Config)",
     "a'": "raw boto3 loop (harness Config)",
     "b": "Locust + harness, boto3, 1 user",
+    "b8": "Locust + harness, boto3, 8 users",
     "c": "Locust + harness, fast path, 1 user",
     "c8": "Locust + harness, fast path, 8 users",
     "f": "fast client in a plain loop (no Locust), 1 thread",
@@ -184,7 +186,7 @@ def machine() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", nargs="+", choices=("null", "local"), default=["null", "local"])
-    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS))
+    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS[:4]), help="default: GetItem PutItem Query ExecuteStatement")
     parser.add_argument("--drivers", nargs="+", choices=list(DRIVERS), default=list(DRIVERS))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)

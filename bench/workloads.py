@@ -9,8 +9,15 @@ import itertools
 import os
 import time
 
-OPERATIONS = ("GetItem", "PutItem", "Query", "ExecuteStatement")
-METHODS = {"GetItem": "get_item", "PutItem": "put_item", "Query": "query", "ExecuteStatement": "execute_statement"}
+OPERATIONS = ("GetItem", "PutItem", "Query", "ExecuteStatement", "Query10", "BatchWriteItem")
+METHODS = {
+    "GetItem": "get_item", "PutItem": "put_item", "Query": "query", "ExecuteStatement": "execute_statement",
+    "Query10": "query", "BatchWriteItem": "batch_write_item",
+}  # fmt: skip
+"""Query10: a Query with Limit 10 (the null endpoint answers 10 items; DynamoDB Local has 1 under the key).
+BatchWriteItem: 25 new items a request."""
+QUERY_LIMIT = 10
+BATCH_SIZE = 25
 TABLE = "bench"
 KEY = "primary_key"
 STORED_KEY = "key#1"
@@ -24,6 +31,10 @@ def stored_item() -> dict:
     return {KEY: {"S": STORED_KEY}, "next_primary_key": {"S": STORED_KEY}, "status": {"S": "SHIPPED"}, "amount": {"N": "125.5"}, "payload": {"S": PAYLOAD}}
 
 
+def _new_item(key: str) -> dict:
+    return {KEY: {"S": key}, "status": {"S": "NEW"}, "amount": {"N": "1"}, "payload": {"S": PAYLOAD}}
+
+
 def request_maker(operation: str):
     """A function returning the next request's parameters; writes use new keys (unique per process and start time)."""
     token = f"{os.getpid()}-{time.time_ns()}"
@@ -31,18 +42,25 @@ def request_maker(operation: str):
     if operation == "GetItem":
         fixed = {"TableName": TABLE, "Key": {KEY: {"S": STORED_KEY}}, "ReturnConsumedCapacity": "INDEXES"}
         return lambda: fixed
-    if operation == "Query":
+    if operation in ("Query", "Query10"):
         fixed = {
             "TableName": TABLE,
             "KeyConditionExpression": f"{KEY} = :key",
             "ExpressionAttributeValues": {":key": {"S": STORED_KEY}},
             "ReturnConsumedCapacity": "INDEXES",
         }
+        if operation == "Query10":
+            fixed["Limit"] = QUERY_LIMIT
         return lambda: fixed
+    if operation == "BatchWriteItem":
+        return lambda: {
+            "RequestItems": {TABLE: [{"PutRequest": {"Item": _new_item(f"batch#{token}#{next(numbers)}")}} for _ in range(BATCH_SIZE)]},
+            "ReturnConsumedCapacity": "INDEXES",
+        }
     if operation == "PutItem":
         return lambda: {
             "TableName": TABLE,
-            "Item": {KEY: {"S": f"put#{token}#{next(numbers)}"}, "status": {"S": "NEW"}, "amount": {"N": "1"}, "payload": {"S": PAYLOAD}},
+            "Item": _new_item(f"put#{token}#{next(numbers)}"),
             "ReturnConsumedCapacity": "INDEXES",
         }
     if operation == "ExecuteStatement":

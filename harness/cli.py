@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from harness.gate import require_gate
 from harness.modeling import DEFAULT_ITEMS, export_cloudformation, import_model
 from harness.redact import aws_error_line
-from harness.run import runner
+from harness.run import runner, sizing
 from harness.run.schedule_summary import open_model_lines
 from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
@@ -231,6 +231,17 @@ def export(scenario, format_, output):
         return
     output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}: {text.count('AWS::DynamoDB::Table')} table(s)", err=True)
+
+
+@main.command()
+@SCENARIO
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), required=True, help="Target DynamoDB requests per second of the scenario's mix.")
+@click.option("--cores-per-machine", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="this machine's", help="Cores of each load-generating machine.")
+def plan(scenario, rate, cores_per_machine):
+    """Print the worker processes and machines RATE requests/s of the scenario's mix needs, from measured CPU per request."""
+    with one_line_errors():
+        spec = load_scenario(scenario)
+    show(sizing.plan(spec, rate, cores_per_machine).lines())
 
 
 @main.command()

@@ -6,18 +6,20 @@ import csv
 import json
 import math
 import random
+from functools import partial
 
 import msgpack
 import pytest
 from conftest import SCENARIOS
 
 from harness.errors import ConditionalCheckError, ThrottledError
+from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics import results_files
 from harness.metrics.capacity import capacity_parts, is_read
 from harness.metrics.files import write_metrics_files
-from harness.metrics.latency import HIGHEST_US, LatencyHistograms, to_microseconds
+from harness.metrics.latency import HIGHEST_US, RAW_WIRE_LIMIT, LatencyHistograms, to_microseconds
 from harness.metrics.recorder import Recorder
-from harness.metrics.run_info import run_info
+from harness.metrics.run_info import run_info, target_used
 from harness.metrics.tally import Tally
 from harness.metrics.targets import statement_target, target_of
 from harness.metrics.throttling import throttle_reason
@@ -215,7 +217,7 @@ def test_every_file_is_written_with_the_contract_columns(tmp_path):
             assert next(csv.reader(handle)) == columns, name
     with open(tmp_path / results_files.HARNESS_CAPACITY, newline="") as handle:
         assert list(csv.DictReader(handle))[0]["read_units"] == "0.3"  # not 0.30000000000000004
-    assert json.loads((tmp_path / results_files.HARNESS_RUN).read_text()) == {"scenario": "s"}
+    assert json.loads((tmp_path / results_files.HARNESS_RUN).read_text()) == {"scenario": "s", "estimated_capacity": []}
 
 
 def test_empty_tally_is_falsy():
@@ -226,9 +228,71 @@ def test_run_info_describes_the_run_without_credentials():
     scenario = load_scenario(SCENARIOS / "quickstart.yaml")
     info = run_info(scenario, Connection("us-east-1", "http://user:secret@127.0.0.1:8000"), 10.0, 20.5, workers=2)
     assert "secret" not in json.dumps(info)
-    assert info["target"] == {"kind": "local", "region": "us-east-1", "endpoint_url": "http://127.0.0.1:8000"}
+    assert info["target"] == {
+        "kind": "endpoint", "scenario_kind": "local", "region": "us-east-1", "endpoint_url": "http://127.0.0.1:8000",
+        "host": "127.0.0.1", "port": 8000, "capacity_gate": False,
+    }  # fmt: skip
     assert (info["scenario"], info["start_time"], info["end_time"], info["workers"]) == ("quickstart", 10.0, 20.5, 2)
     assert info["retries"] == {"mode": "standard", "max_attempts": 3}
     tlog = next(table for table in info["tables"] if table["name"] == "tlog_scan")
     assert tlog == {"name": "tlog_scan", "billing_mode": "PROVISIONED", "capacity": {"read": 5000, "write": 5000}, "gsis": [{"name": "GSI_1", "capacity": {"read": 3000, "write": 5000}}]}
     assert info["versions"]["harness"] and info["versions"]["locust"]
+
+
+def test_the_target_is_recorded_as_used():
+    scenario = load_scenario(SCENARIOS / "quickstart.yaml")
+    embedded = target_used(scenario, Connection("us-east-1", "http://127.0.0.1:41000", capacity_gate=True), embedded=True)
+    assert (embedded["kind"], embedded["host"], embedded["port"], embedded["capacity_gate"]) == ("embedded", "127.0.0.1", 41000, True)
+    aws = target_used(scenario, Connection("eu-west-1", None, local_credentials=False, profile="prod"))
+    assert (aws["kind"], aws["host"], aws["port"], aws["endpoint_url"]) == ("aws", "dynamodb.eu-west-1.amazonaws.com", 443, None)
+    assert "prod" not in json.dumps(aws)  # not even the profile's name
+    https = target_used(scenario, Connection("us-east-1", "https://dynamodb.example.internal"))
+    assert (https["kind"], https["host"], https["port"]) == ("endpoint", "dynamodb.example.internal", 443)
+
+
+ORDERS = {"TableName": "orders", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+          "GlobalSecondaryIndexes": [{"IndexName": "by_status", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}]}  # fmt: skip
+
+
+def test_partiql_answers_without_consumed_capacity_get_the_gates_estimate():
+    """An INSERT costs its item's size in WCU (table, and a GSI it reaches: keys only there), a SELECT the items it returned."""
+    estimate = partial(estimated_units, catalog=catalog_of([ORDERS]))
+    recorder = Recorder(clock=lambda: 50.0, estimate=estimate)
+    big = "x" * 1500  # with the names and keys: 2 KB and a bit, 3 WCU
+    insert = {"Statement": 'INSERT INTO "orders" VALUE {\'pk\': ?, \'sk\': ?, \'status\': ?, \'body\': ?}', "Parameters": [{"S": "p1"}, {"S": "s1"}, {"S": "new"}, {"S": big * 2}]}
+    recorder.on_attempt("ExecuteStatement", insert, {}, 200)
+    select = {"Statement": 'SELECT * FROM "orders" WHERE pk = ?', "Parameters": [{"S": "p1"}]}
+    recorder.on_attempt("ExecuteStatement", select, {"Items": [{"pk": {"S": "p1"}, "body": {"S": big * 4}}]}, 200)  # 6 KB: 2 units, halved
+    recorder.on_attempt("ExecuteStatement", insert, {"Error": {"Code": "ValidationException"}}, 400)  # failed: costs nothing
+    reported = {"ConsumedCapacity": {"TableName": "orders", "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}}
+    recorder.on_attempt("ExecuteStatement", insert, reported, 200)  # a target that reports: its number, not an estimate
+    assert recorder.tally.capacity.rows() == [[50, "orders", "", 1.0, 4.0], [50, "orders", "by_status", 0.0, 1.0]]
+    assert recorder.tally.estimated.rows() == [["orders", "", 1.0, 3.0], ["orders", "by_status", 0.0, 1.0]]
+    assert estimated_units("GetItem", {"TableName": "orders"}, {}, {}) == []
+    batch = {"Statements": [{"Statement": 'DELETE FROM "orders" WHERE pk = ? AND sk = ?', "Parameters": [{"S": "a"}, {"S": "b"}]}] * 2}
+    answer = {"Responses": [{}, {"Error": {"Code": "ConditionalCheckFailed"}}]}
+    assert estimated_units("BatchExecuteStatement", batch, answer, catalog_of([ORDERS])) == [("orders", "", 0.0, 1.0), ("orders", "by_status", 0.0, 1.0)]
+
+
+def test_a_histogram_of_few_values_travels_as_its_values_and_merges_to_the_same_histogram():
+    """Workers at a modest rate send a few microsecond values per key (cheap for the master); busy keys go compressed."""
+    worker = LatencyHistograms()
+    quiet = [0.4, 1.25, 1.25, 37.0]
+    busy = [random.uniform(0.1, 900.0) for _ in range(RAW_WIRE_LIMIT + 1)]
+    for value in quiet:
+        worker.record(("GetItem", "quiet"), value)
+    for value in busy:
+        worker.record(("Query", "busy"), value)
+    rows = msgpack.unpackb(msgpack.packb(worker.wire_rows()), raw=False)
+    assert rows[0][:2] == ["GetItem", "quiet"] and rows[0][2] == [400, 1250, 1250, 37000]
+    assert isinstance(rows[1][2], str)  # compressed HDR
+    master = LatencyHistograms()
+    master.add_encoded_rows(rows)
+    master.add_encoded_rows(rows)  # a second worker's identical report
+    expected = LatencyHistograms()
+    for value in (quiet + quiet):
+        expected.record(("GetItem", "quiet"), value)
+    for value in (busy + busy):
+        expected.record(("Query", "busy"), value)
+    assert master.percentile_rows() == expected.percentile_rows()
+    assert all(isinstance(row[2], str) for row in master.wire_rows())  # merged histograms travel compressed

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import REPO, SCENARIOS, scenario_data, write_scenario
@@ -71,6 +73,9 @@ def test_shipped_scenario_runs_headless(scenario, endpoint, tmp_path):
     assert f"results: {run_dir}" in done.stdout
     total = next(row for row in rows if row["Name"] == "Aggregated")
     assert int(total["Request Count"]) == sum(int(row["Request Count"]) for row in rows if row["Name"] != "Aggregated")
+    target = json.loads((run_dir / "summary.json").read_text())["run"]["target"]
+    endpoint_parts = urlsplit(endpoint)
+    assert (target["kind"], target["host"], target["port"]) == ("endpoint", endpoint_parts.hostname, endpoint_parts.port)
 
 
 def assert_mix_follows_the_weights(rows: list[dict], scenario) -> None:
@@ -108,6 +113,23 @@ def test_quickstart_on_embedded_local_target(tmp_path):
     assert "DynamoDB Local" in server_log or "Port:" in server_log
     leftover = subprocess.run(["pgrep", "-f", f"DynamoDBLocal.jar.*{results}"], capture_output=True)
     assert leftover.returncode == 1  # nothing matches: no server outlived the run
+    assert_orders_units_are_estimated(run_dir)
+
+
+def assert_orders_units_are_estimated(run_dir: Path) -> None:
+    """DynamoDB Local reports no units for PartiQL: each order insert (items under 1 KB) counts 1 WCU, marked estimated."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["target_kind"] == "embedded" and summary["run"]["target"]["host"] == "127.0.0.1"
+    inserts = next(row for row in summary["operations"] if row["name"] == "partiql_insert_order")["requests"]
+    orders = next(row for row in summary["capacity"] if (row["table"], row["index"]) == ("orders", ""))
+    assert inserts > 0 and orders["write_units"] == orders["estimated_write_units"] == inserts
+    assert orders["units_source"] == "estimated"
+    cost = next(row for row in summary["cost"]["resources"] if row["table"] == "orders")
+    assert cost["on_demand_run_usd"] > 0 and cost["units_source"] == "estimated"
+    ring = next(row for row in summary["capacity"] if row["table"] == "round-trip")
+    assert ring["units_source"] == "reported" and ring["read_units"] > 0  # GetItem: DynamoDB Local's own numbers
+    report = (run_dir / "report.md").read_text()
+    assert "orders (estimated)" in report and "target embedded 127.0.0.1:" in report
 
 
 def test_csv_totals_match_locust_final_count(endpoint, tmp_path):

@@ -27,6 +27,7 @@ def write_metrics_files(run_dir: Path, tally: Tally, info: dict) -> list[Path]:
     ]
     written = [write_csv(run_dir / name, columns, rows) for name, columns, rows in tables]
     run_json = run_dir / files.HARNESS_RUN
+    info = {**info, "estimated_capacity": [dict(zip(files.ESTIMATED_KEYS, _rounded(row), strict=True)) for row in tally.estimated.rows()]}
     run_json.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return written + [run_json]
 

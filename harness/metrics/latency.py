@@ -15,6 +15,10 @@ LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # one hour; longer requests are recorded as one hour
 SIGNIFICANT_DIGITS = 3
 PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+RAW_WIRE_LIMIT = 32
+"""A histogram of at most this many values travels as the values themselves: merging them costs the
+master a few microseconds, where decoding a compressed histogram costs ~50 (it allocates the whole
+counts array). Busier histograms travel compressed."""
 AGGREGATED = ("", "Aggregated")  # Locust's own key for the total row
 
 Key = tuple[str, str]
@@ -35,25 +39,46 @@ class LatencyHistograms:
 
     def __init__(self):
         self._by_key: dict[Key, HdrHistogram] = {}
+        self._raw: dict[Key, list[int]] = {}
+        """The values recorded here, per key, while there are at most RAW_WIRE_LIMIT of them."""
 
     def record(self, key: Key, response_time_ms: float) -> None:
         """Record one response time (Locust's float milliseconds)."""
+        microseconds = to_microseconds(response_time_ms)
         histogram = self._by_key.get(key)
         if histogram is None:
             histogram = self._by_key[key] = new_histogram()
-        histogram.record_value(to_microseconds(response_time_ms))
+            self._raw[key] = []
+        histogram.record_value(microseconds)
+        raw = self._raw.get(key)
+        if raw is not None:
+            if len(raw) < RAW_WIRE_LIMIT:
+                raw.append(microseconds)
+            else:
+                del self._raw[key]
 
     def encoded_rows(self) -> list[list[str]]:
         """[request_type, name, base64 of HdrHistogram's compressed encoding] per key."""
         return [[*key, histogram.encode().decode("ascii")] for key, histogram in sorted(self._by_key.items())]
 
+    def wire_rows(self) -> list[list]:
+        """What a worker sends: [request_type, name, the microsecond values] for a histogram of a few values, else encoded_rows()'s row."""
+        return [[*key, self._raw[key] if key in self._raw else histogram.encode().decode("ascii")] for key, histogram in sorted(self._by_key.items())]
+
     def add_encoded_rows(self, rows) -> None:
-        """Merge rows produced by `encoded_rows()` (another process's histograms)."""
-        for request_type, name, encoded in rows:
+        """Merge rows produced by `encoded_rows()` or `wire_rows()` (another process's histograms)."""
+        for request_type, name, values in rows:
             key = (request_type, name)
-            if key not in self._by_key:
-                self._by_key[key] = new_histogram()
-            self._by_key[key].decode_and_add(encoded)
+            histogram = self._by_key.get(key)
+            if histogram is None:
+                histogram = self._by_key[key] = new_histogram()
+            if isinstance(values, str):
+                histogram.decode_and_add(values)
+                self._raw.pop(key, None)
+                continue
+            for microseconds in values:
+                histogram.record_value(microseconds)
+            self._raw.pop(key, None)  # values merged from elsewhere: this histogram travels compressed from now on
 
     def aggregated(self) -> HdrHistogram:
         """All keys merged, like Locust's Aggregated row."""

@@ -39,9 +39,13 @@ class RunWindow:
     written: bool = False
 
 
-def install(environment, runner, client, scenario: Scenario, connection: Connection) -> Recorder:
-    """Count every attempt of `client` and every request event of this process; ship or write the results."""
-    recorder = Recorder(schemas=key_schemas(scenario.tables))
+def install(environment, runner, client, scenario: Scenario, connection: Connection, estimate=None, embedded: bool = False) -> Recorder:
+    """Count every attempt of `client` and every request event of this process; ship or write the results.
+
+    `estimate`: the Recorder's estimate of units an answer does not report; `embedded`: the
+    connection is the DynamoDB Local the harness started (harness_run.json says so).
+    """
+    recorder = Recorder(schemas=key_schemas(scenario.tables), estimate=estimate)
     observe_attempts(client, recorder.on_attempt)
     events = environment.events
     events.request.add_listener(recorder.on_request)
@@ -50,7 +54,7 @@ def install(environment, runner, client, scenario: Scenario, connection: Connect
     if isinstance(runner, WorkerRunner):
         events.report_to_master.add_listener(lambda data, **_: attach_delta(recorder, data))
     else:
-        _install_collector(environment, recorder, scenario, connection)
+        _install_collector(environment, recorder, scenario, connection, embedded)
     return recorder
 
 
@@ -61,7 +65,7 @@ def attach_delta(recorder: Recorder, data: dict) -> None:
         data[WIRE_KEY] = delta.to_wire()
 
 
-def _install_collector(environment, recorder: Recorder, scenario: Scenario, connection: Connection) -> None:
+def _install_collector(environment, recorder: Recorder, scenario: Scenario, connection: Connection, embedded: bool) -> None:
     """Master/standalone: merge worker deltas, note the run's window, write the files at quit."""
     window = RunWindow()
     events = environment.events
@@ -86,7 +90,7 @@ def _install_collector(environment, recorder: Recorder, scenario: Scenario, conn
             log.debug("no --csv: harness metrics files not written")
             return
         end_time = window.end_time or time.time()
-        info = run_info(scenario, connection, window.start_time, end_time, workers=len(window.workers))
+        info = run_info(scenario, connection, window.start_time, end_time, workers=len(window.workers), embedded=embedded)
         write_metrics_files(Path(prefix).parent, recorder.tally, info)
 
     events.test_start.add_listener(on_test_start)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable, Iterable
 
 from harness.errors import THROTTLED, ThrottledError
 from harness.metrics.capacity import capacity_parts
@@ -19,11 +20,18 @@ class Recorder:
     merges another process's deltas (the master). Calls never yield to gevent, so a swap is atomic.
     """
 
-    def __init__(self, clock=time.time, schemas: Schemas | None = None):
+    def __init__(
+        self,
+        clock=time.time,
+        schemas: Schemas | None = None,
+        estimate: Callable[[str, dict, dict], Iterable[tuple[str, str, float, float]]] | None = None,
+    ):
         self.tally = Tally()
         self._clock = clock
         self._schemas = schemas or {}
         """Partition key attributes per table and index (metrics.keys.key_schemas): what the per-key tallies read."""
+        self._estimate = estimate
+        """(operation, request, answer) -> (table, index, read units, write units) for answers that report no ConsumedCapacity."""
 
     def on_attempt(self, operation: str, body: dict, parsed: dict, http_status: int | None) -> None:
         """Attempt listener (harness.fastpath.attempts): one HTTP attempt, SDK retries included."""
@@ -36,7 +44,13 @@ class Recorder:
         second = int(self._clock())
         if throttled:
             self.tally.throttles.add((second, operation, table, index, throttle_reason(parsed, code)), 1)
-        parts = list(capacity_parts(operation, body, parsed.get("ConsumedCapacity")))
+        consumed = parsed.get("ConsumedCapacity")
+        if consumed is None and self._estimate is not None and not (throttled or failed):
+            parts = list(self._estimate(operation, body, parsed))
+            for part_table, part_index, read_units, write_units in parts:
+                self.tally.estimated.add((part_table, part_index), read_units, write_units)
+        else:
+            parts = list(capacity_parts(operation, body, consumed))
         for part_table, part_index, read_units, write_units in parts:
             self.tally.capacity.add((second, part_table, part_index), read_units, write_units)
         if self._schemas:

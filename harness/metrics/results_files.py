@@ -62,10 +62,13 @@ HARNESS_KEY_THROTTLES = "harness_key_throttles.csv"
 KEY_THROTTLE_COLUMNS = ["table", "index", "key", "reason", "throttled_attempts"]
 
 # Run metadata: scenario name, start/end, retry settings, tables (billing, provisioned capacity), workers.
-# Keys: scenario, description, target {kind, region, endpoint_url}, start_time, end_time (UNIX s),
-# retries {mode, max_attempts}, tables [{name, billing_mode, capacity {read, write} | null,
-# gsis [{name, capacity}]}], workers (0: standalone), versions {harness, locust, boto3, botocore}.
+# Keys: scenario, description, target {kind (as used: embedded | endpoint | aws), scenario_kind, region,
+# endpoint_url, host, port, capacity_gate}, start_time, end_time (UNIX s), retries {mode, max_attempts},
+# tables [{name, billing_mode, capacity {read, write} | null, gsis [{name, capacity}]}], workers
+# (0: standalone), versions {harness, locust, boto3, botocore}, estimated_capacity [{ESTIMATED_KEYS}]:
+# units the target did not report (PartiQL on DynamoDB Local), estimated and included in harness_capacity.csv.
 HARNESS_RUN = "harness_run.json"
+ESTIMATED_KEYS = ("table", "index", "read_units", "write_units")
 
 # Distributed runs: every worker the master saw, its final state, and how many were lost.
 HARNESS_WORKERS = "harness_workers.json"

@@ -12,7 +12,7 @@ from harness.metrics.sums import Spans, Sums
 
 
 class Tally:
-    """Latency histograms, four sums (attempts, requests, throttles and capacity per second), what reads read, and per-key tallies."""
+    """Latency histograms, five sums (attempts, requests, throttles and capacity per second, estimated capacity), what reads read, and per-key tallies."""
 
     def __init__(self):
         self.latency = LatencyHistograms()
@@ -24,7 +24,9 @@ class Tally:
         self.throttles = Sums(key_width=5)
         """(second, operation, table, index, reason) -> throttled attempts."""
         self.capacity = Sums(key_width=3)
-        """(second, table, index) -> read units, write units."""
+        """(second, table, index) -> read units, write units (estimated ones included)."""
+        self.estimated = Sums(key_width=2)
+        """(table, index) -> read units, write units the target did not report, estimated (included in capacity)."""
         self.reads = Sums(key_width=2)
         """(request_type, name) -> requests that read pages with a ScannedCount, items returned (Count), items read (ScannedCount)."""
         self.aggregates = Spans(key_width=2)
@@ -35,11 +37,12 @@ class Tally:
     def to_wire(self) -> dict:
         """Plain lists and strings for Locust's worker report (msgpack)."""
         return {
-            "latency": self.latency.encoded_rows(),
+            "latency": self.latency.wire_rows(),
             "attempts": self.attempts.rows(),
             "requests": self.requests.rows(),
             "throttles": self.throttles.rows(),
             "capacity": self.capacity.rows(),
+            "estimated": self.estimated.rows(),
             "reads": self.reads.rows(),
             "aggregates": self.aggregates.rows(),
             "keys": self.keys.rows(),
@@ -53,9 +56,10 @@ class Tally:
         self.requests.add_rows(wire.get("requests", []))
         self.throttles.add_rows(wire.get("throttles", []))
         self.capacity.add_rows(wire.get("capacity", []))
+        self.estimated.add_rows(wire.get("estimated", []))
         self.reads.add_rows(wire.get("reads", []))
         self.aggregates.add_rows(wire.get("aggregates", []))
         self.keys.add_rows(wire.get("keys", []), wire.get("key_reasons", []))
 
     def __bool__(self) -> bool:
-        return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity, self.reads, self.aggregates, self.keys))
+        return any((self.latency, self.attempts, self.requests, self.throttles, self.capacity, self.estimated, self.reads, self.aggregates, self.keys))

@@ -100,6 +100,13 @@ def _partiql_capacity_note(data: RunData, ops: pd.DataFrame, capacity_summary: p
     tables = sorted(set(ops.loc[(ops["type"] == "ExecuteStatement") & (ops["requests"] > 0), "table"]) - {""})
     consumed = capacity_summary.groupby("table")[["read_units", "write_units"]].sum().sum(axis=1)
     silent = [table for table in tables if consumed.get(table, 0) == 0]
+    estimated = sorted({row.table for row in capacity_summary.itertuples() if row.units_source != "reported"})
+    if estimated:
+        return (f"Consumed capacity on {', '.join(estimated)} is estimated: DynamoDB Local answers PartiQL without ConsumedCapacity (see Capacity).",) + _silent_note(silent)
+    return _silent_note(silent)
+
+
+def _silent_note(silent: list[str]) -> tuple[str, ...]:
     if not silent:
         return ()
     return (

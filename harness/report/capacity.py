@@ -16,7 +16,15 @@ SUMMARY_COLUMNS = [
     "table", "index", "billing_mode", "read_units", "write_units",
     "mean_rcu_per_s", "peak_rcu_per_s", "provisioned_rcu", "mean_read_utilisation", "peak_read_utilisation",
     "mean_wcu_per_s", "peak_wcu_per_s", "provisioned_wcu", "mean_write_utilisation", "peak_write_utilisation",
+    "estimated_read_units", "estimated_write_units", "units_source",
 ]  # fmt: skip
+REPORTED, ESTIMATED, PARTLY_ESTIMATED = "reported", "estimated", "partly estimated"
+"""units_source: DynamoDB reported every unit, the harness estimated all of them (PartiQL on DynamoDB Local), or some."""
+ESTIMATED_NOTE = (
+    "Rows marked (estimated) hold units the target did not report: DynamoDB Local answers PartiQL without ConsumedCapacity, "
+    "so the harness counts what the capacity gate charges (an INSERT its item's size in write units, a SELECT the items it returned "
+    "in read units, an UPDATE or DELETE one write unit). Their cost is estimated the same way."
+)
 
 
 def per_second(data: RunData) -> pd.DataFrame:
@@ -56,7 +64,22 @@ def _row(data: RunData, key: tuple[str, str], consumed: pd.DataFrame, seconds: f
             f"mean_{side}_utilisation": mean / limit,
             f"peak_{side}_utilisation": peak / limit,
         }
-    return row
+    return row | _estimated(data, key, row)
+
+
+def _estimated(data: RunData, key: tuple[str, str], row: dict) -> dict:
+    """How many of a row's units the harness estimated, and whether its units are reported, estimated or partly so."""
+    found = [item for item in data.info.estimated if (item.table, item.index) == key]
+    read = sum((item.read_units for item in found), 0.0)
+    write = sum((item.write_units for item in found), 0.0)
+    total = (row["read_units"] or 0.0) + (row["write_units"] or 0.0)
+    if not read + write:
+        source = REPORTED
+    elif read + write >= total - 1e-6:
+        source = ESTIMATED
+    else:
+        source = PARTLY_ESTIMATED
+    return {"estimated_read_units": read, "estimated_write_units": write, "units_source": source}
 
 
 def over_time(data: RunData, start: float, end_second: float | None = None) -> pd.DataFrame:

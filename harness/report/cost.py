@@ -23,7 +23,7 @@ COST_COLUMNS = [
     "table", "index", "billed_as", "read_units", "write_units",
     "on_demand_run_usd", "on_demand_per_hour_usd", "on_demand_per_month_usd",
     "provisioned_basis", "provisioned_rcu", "provisioned_wcu",
-    "provisioned_run_usd", "provisioned_per_hour_usd", "provisioned_per_month_usd",
+    "provisioned_run_usd", "provisioned_per_hour_usd", "provisioned_per_month_usd", "units_source",
 ]  # fmt: skip
 
 
@@ -139,6 +139,7 @@ def _resource_cost(row, seconds: float | None, prices: Prices) -> dict:
         "provisioned_run_usd": hour * hours,
         "provisioned_per_hour_usd": hour,
         "provisioned_per_month_usd": hour * prices.hours_per_month,
+        "units_source": getattr(row, "units_source", "reported"),
     }
 
 

@@ -48,12 +48,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Estimated:
+    """Units of a table or GSI the target did not report, estimated by the harness (and included in its totals)."""
+
+    table: str
+    index: str
+    read_units: float
+    write_units: float
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """The run's metadata; None where neither file says."""
 
     scenario: str | None = None
     region: str | None = None
     target_kind: str | None = None
+    """As used: embedded / endpoint / aws (older runs: the scenario's kind)."""
+    target_host: str | None = None
+    target_port: int | None = None
+    capacity_gate: bool | None = None
     start_time: float | None = None
     end_time: float | None = None
     workers: int | None = None
@@ -66,6 +80,7 @@ class RunInfo:
     thresholds: tuple[Threshold, ...] = ()
     scenario_readable: bool = False
     """False when scenario.yaml is missing or does not validate: thresholds cannot be checked."""
+    estimated: tuple[Estimated, ...] = ()
 
     def step(self, name: str) -> Step | None:
         """The step called `name`, or None."""
@@ -90,6 +105,9 @@ def read_run_info(run_dir: Path, notes: list[str]) -> RunInfo:
         scenario=meta.get("scenario") or info.scenario,
         region=target.get("region") or info.region,
         target_kind=target.get("kind") or info.target_kind,
+        target_host=target.get("host") if isinstance(target.get("host"), str) else None,
+        target_port=target.get("port") if isinstance(target.get("port"), int) else None,
+        capacity_gate=target.get("capacity_gate") if isinstance(target.get("capacity_gate"), bool) else None,
         start_time=_number(meta.get("start_time")),
         end_time=_number(meta.get("end_time")),
         workers=meta.get("workers"),
@@ -100,7 +118,19 @@ def read_run_info(run_dir: Path, notes: list[str]) -> RunInfo:
         steps=info.steps,
         thresholds=info.thresholds,
         scenario_readable=info.scenario_readable,
+        estimated=_estimated(meta.get("estimated_capacity")),
     )
+
+
+def _estimated(rows) -> tuple[Estimated, ...]:
+    """harness_run.json's estimated_capacity: [{table, index, read_units, write_units}]."""
+    if not isinstance(rows, list):
+        return ()
+    found = []
+    for row in rows:
+        if isinstance(row, dict):
+            found.append(Estimated(str(row.get("table", "")), str(row.get("index", "")), _number(row.get("read_units")) or 0.0, _number(row.get("write_units")) or 0.0))
+    return tuple(found)
 
 
 def _read_scenario(path: Path, notes: list[str]) -> Scenario | None:

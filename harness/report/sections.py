@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from harness.metrics import results_files as files
 from harness.report import fmt, operations, plots
 from harness.report.analysis import Analysis
+from harness.report.capacity import ESTIMATED_NOTE, REPORTED
 from harness.report.document import Block, Document, Image, Section, table
 from harness.report.latency import ALL_REQUESTS, HARNESS, LABELS, PERCENTILES, locust_differs
 from harness.report.throttling import retry_policy
@@ -51,7 +52,7 @@ def verdict(analysis: Analysis) -> str:
 
 def _intro(analysis: Analysis) -> tuple[Block, ...]:
     info, data = analysis.data.info, analysis.data
-    facts = [f"target {info.target_kind} ({info.region or 'region unknown'})" if info.target_kind else ""]
+    facts = [_target(info)]
     if analysis.seconds:
         facts.append(f"{fmt.seconds(analysis.seconds)} of load")
     users = data.history["users"].max() if len(data.history) else float("nan")
@@ -66,6 +67,15 @@ def _intro(analysis: Analysis) -> tuple[Block, ...]:
     scenario = f" of scenario **{info.scenario}**" if info.scenario else ""
     line = f"Run `{data.run_id}`{scenario}: {', '.join(fact for fact in facts if fact) or 'no run metadata'}."
     return (line, verdict(analysis), "Every number here is computed from the files in this folder; `ddb-harness report` rebuilds it.")
+
+
+def _target(info) -> str:
+    """'target endpoint 127.0.0.1:8000 (us-east-1, capacity gate)': the target as used, never credentials."""
+    if not info.target_kind:
+        return ""
+    where = f" {info.target_host}:{info.target_port}" if info.target_host else ""
+    extras = [info.region or "region unknown"] + (["capacity gate"] if info.capacity_gate else [])
+    return f"target {info.target_kind}{where} ({', '.join(extras)})"
 
 
 def _glance(analysis: Analysis) -> tuple[Block, ...]:
@@ -272,6 +282,8 @@ def _capacity(analysis: Analysis, images: dict[str, str]) -> tuple[Block, ...]:
         blocks.append(f"Consumed capacity is unknown ({files.HARNESS_CAPACITY} is missing); provisioned capacity as declared:")
     else:
         blocks.append("Capacity units DynamoDB reported consumed (ReturnConsumedCapacity=INDEXES); mean per second is over the whole run, peak is the busiest second.")
+        if (frame["units_source"] != REPORTED).any():
+            blocks.append(ESTIMATED_NOTE)
     for side, units in (("read", "rcu"), ("write", "wcu")):
         rows = [
             [_resource(row), row["billing_mode"], fmt.units(row[f"{side}_units"]), fmt.rate(row[f"mean_{units}_per_s"]), fmt.units(row[f"peak_{units}_per_s"]),
@@ -340,7 +352,10 @@ def _type_of(row: dict) -> str:
 
 
 def _resource(row: dict) -> str:
-    return f"{row['table']} / {row['index']}" if row["index"] else row["table"]
+    """'orders' or 'tlog_scan / GSI_1', with '(estimated)' when the harness estimated (some of) its units."""
+    label = f"{row['table']} / {row['index']}" if row["index"] else row["table"]
+    source = row.get("units_source", REPORTED)
+    return label if source == REPORTED else f"{label} ({source})"
 
 
 def _locust_note(percentile: str, row: dict) -> str:

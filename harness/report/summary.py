@@ -44,6 +44,7 @@ def _run(analysis: Analysis) -> dict:
         "run_id": analysis.data.run_id,
         "scenario": info.scenario,
         "target_kind": info.target_kind,
+        "target": {"kind": info.target_kind, "host": info.target_host, "port": info.target_port, "region": info.region, "capacity_gate": info.capacity_gate},
         "region": info.region,
         "start_time": _number(info.start_time),
         "end_time": _number(info.end_time),

@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import gevent
@@ -22,6 +23,7 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 from harness.datasets import ring
 from harness.durations import parse_duration
 from harness.errors import HarnessError
+from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
@@ -38,6 +40,7 @@ from harness.run.worker_tally import WorkerTally
 from harness.safety import aws_guard
 from harness.scenario import RingDataset, Scenario, load_scenario, max_fan_out
 from harness.target.client import Connection, shared_client
+from harness.target.tables import create_table_request
 from harness.workload.arrivals import ArrivalDispatcher
 
 log = logging.getLogger(__name__)
@@ -87,8 +90,18 @@ def add_arguments(parser) -> None:
         "--capacity-gate", action="store_true", default=False, env_var="LOCUST_CAPACITY_GATE",
         help="The --endpoint-url is a ddb-harness capacity gate: users lease its tokens and send requests straight to its DynamoDB",
     )  # fmt: skip
+    group.add_argument(
+        "--embedded-target", action="store_true", default=False, env_var="LOCUST_EMBEDDED_TARGET",
+        help="The --endpoint-url is the DynamoDB Local ddb-harness run started for this run (recorded as the target used)",
+    )  # fmt: skip
     group.add_argument("--skip-setup", action="store_true", default=False, env_var="LOCUST_SKIP_SETUP", help="Tables and data are ready: do not create or load them")
     group.add_argument("--allow-aws", action="store_true", default=False, env_var="LOCUST_ALLOW_AWS", help="Allow a scenario whose target is real AWS")
+
+
+def capacity_estimate(scenario: Scenario):
+    """The capacity gate's estimate of a PartiQL answer's units, for targets that report none (DynamoDB Local)."""
+    catalog = catalog_of([create_table_request(table) for table in scenario.tables])
+    return partial(estimated_units, catalog=catalog)
 
 
 def ring_keys_of(scenario: Scenario) -> dict[str, list[str]]:
@@ -123,7 +136,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
     if is_worker:
         WorkerTally(environment.harness_run.partition).install(environment)
     # Created now so the attempt listener sees every HTTP attempt the Users will make through it.
-    recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection)
+    embedded = target.server is not None or options.embedded_target
+    recorder = install_metrics(environment, runner, environment.harness_run.client(), scenario, target.connection, capacity_estimate(scenario), embedded)
     if scenario.load.is_open or scenario.load.stages:
         environment.harness_run.arrivals = install_open_model(environment, runner, scenario.load)
     if getattr(environment, "web_ui", None) is not None:  # the live "DynamoDB" tab, only where a web UI runs

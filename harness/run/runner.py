@@ -83,6 +83,8 @@ def locust_command(scenario_path: Path, scenario: Scenario, run_dir: Path, targe
         "--logfile", str(run_dir / "locust.log"),
     ]  # fmt: skip
     command += endpoint_args(target)
+    if target.server is not None:
+        command.append("--embedded-target")
     if options.allow_aws:
         command.append("--allow-aws")
     if not options.web:  # with the web UI, the run starts and stops from the browser
