@@ -182,6 +182,9 @@ def plot_key_ranks(ranks: pd.DataFrame, path: Path) -> Path | None:
     ax.set_ylabel("attempts on the key")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.suptitle("Accesses by partition key rank (log-log): flat = even spread, steep = hot keys", fontweight="bold")
+    return _save(figure, path)
+
+
 def plot_schedule(view, path: Path) -> Path | None:
     """Open model: intended vs achieved task starts per second and the worst start lag, with stage boundaries."""
     schedule = view.schedule
