@@ -34,7 +34,7 @@ POLL_SECONDS = 0.5
 DISK_FLOOR_BYTES = 16 * 2**20
 """A run stops when less than this is free where its folder is: room for the final CSVs, Locust's HTML and the report."""
 
-WORKER_GONE_SECONDS = 5.0
+WORKER_GONE_SECONDS = 3.0
 """A local worker that ended is said lost once the master has run this long without it."""
 
 SETUP, LOAD, REPORT = "setup", "load", "report"

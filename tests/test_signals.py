@@ -1,0 +1,162 @@
+"""Stop signals sent to one process of a real `ddb-harness run` alone, as a supervisor or a script sends them.
+
+Each run has ddb-harness, the embedded DynamoDB Local and a standalone Locust process, plus the
+process that gets the signal when it is another: the capacity gate (a PROVISIONED table), or a
+worker (a master and two workers). That process gets SIGINT, SIGTERM or SIGHUP; the run must then
+end with every result file written and the interruption in the report, or (a worker) go on
+without it and say so, and leave no process.
+
+A few cases cover every process and every signal; DDB_HARNESS_SIGNAL_MATRIX=full runs every
+signal against every process, headless and with --web (30 runs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from conftest import write_scenario
+from test_run_e2e import read_rows, run_dir_of
+
+from harness.target.local import free_port
+
+HARNESS = [sys.executable, "-m", "harness.cli"]
+PROCESSES = ("cli", "master", "worker", "gate", "dynamodb-local")
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+QUICK = [
+    ("headless", signal.SIGINT, "worker"),  # then SIGINT to ddb-harness ends it
+    ("headless", signal.SIGTERM, "master"),
+    ("headless", signal.SIGHUP, "gate"),
+    ("headless", signal.SIGHUP, "cli"),
+    ("web", signal.SIGTERM, "cli"),
+    ("web", signal.SIGINT, "dynamodb-local"),
+]
+CASES = list(itertools.product(("headless", "web"), SIGNALS, PROCESSES)) if os.environ.get("DDB_HARNESS_SIGNAL_MATRIX") == "full" else QUICK
+RESULT_FILES = (
+    "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust_report.html", "harness_latency.csv",
+    "harness_requests.csv", "harness_attempts.csv", "harness_run.json", "report.md", "report.html", "summary.json",
+)  # fmt: skip
+WORKER_GONE_WAIT = 8  # the harness says a worker is lost once the run has gone on 3 s without it
+
+
+def signal_scenario(tmp_path, table_name: str, gated: bool):
+    data = {
+        "name": "signals",
+        "target": {"kind": "local"},
+        "tables": [{
+            "name": table_name, "attributes": {"primary_key": "S"}, "key": {"hash": "primary_key"},
+            **({"billing_mode": "PROVISIONED", "capacity": {"read": 1000, "write": 50}} if gated else {}), "dataset": {"model": "ring", "size": 50, "seed": 0},
+        }],
+        "workload": {"mix": [{"task": "walk_ring", "table": table_name}]},
+        "load": {"users": 2, "spawn_rate": 2, "run_time": "2m", "wait_time": {"constant": 0.01}, "stop_timeout": "5s"},
+    }  # fmt: skip
+    return write_scenario(tmp_path, data)
+
+
+def wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def role_of(process: psutil.Process) -> str:
+    command = " ".join(process.cmdline())
+    if "DynamoDBLocal" in command:
+        return "dynamodb-local"
+    if "harness.gate" in command:
+        return "gate"
+    return "worker" if "--worker" in command else "master" if "locust" in command else "other"  # "master": the main Locust process
+
+
+def family_of(pid: int) -> dict[str, list[psutil.Process]]:
+    roles: dict[str, list[psutil.Process]] = {"cli": [psutil.Process(pid)]}
+    for child in psutil.Process(pid).children(recursive=True):
+        roles.setdefault(role_of(child), []).append(child)
+    return roles
+
+
+def requests_counted(results) -> int:
+    """Requests in the run's stats CSV so far (Locust rewrites it every 2 s)."""
+    try:
+        return sum(int(row["Request Count"]) for row in read_rows(next(results.glob("*/locust_stats.csv"))) if row["Name"] == "Aggregated")
+    except (StopIteration, OSError, ValueError, KeyError):
+        return 0
+
+
+def total_requests_at(run_dir, moment: float) -> int:
+    rows = [row for row in read_rows(run_dir / "locust_stats_history.csv") if row["Name"] == "Aggregated" and int(row["Timestamp"]) <= moment]
+    return int(rows[-1]["Total Request Count"]) if rows else 0
+
+
+def expected_exit(mode: str, signum: int, victim: str) -> int:
+    if victim in ("gate", "dynamodb-local"):
+        return 4  # a process the run needs ended: it stops early
+    if mode == "web":
+        return 0  # a --web run ends by a signal: it keeps its own code
+    return 128 + signum
+
+
+@pytest.mark.parametrize("mode, signum, victim", CASES, ids=[f"{mode}-{signal.Signals(signum).name}-{victim}" for mode, signum, victim in CASES])
+def test_a_signal_to_one_process_ends_the_run_cleanly(mode, signum, victim, table_name, tmp_path):
+    results = tmp_path / "results"
+    command = HARNESS + ["run", str(signal_scenario(tmp_path, table_name, gated=victim == "gate")), "--results-dir", str(results)]
+    command += ["--workers", "2"] if victim == "worker" else []
+    if mode == "web":
+        command += ["--web", "--", "--autostart", "--web-host", "127.0.0.1", "--web-port", str(free_port())]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    family: list[psutil.Process] = []
+    try:
+        assert wait_for(lambda: requests_counted(results) > 0, 90), "the run did not start"
+        roles = family_of(process.pid)
+        family = [member for members in roles.values() for member in members]
+        assert {"cli", "master", "dynamodb-local", victim} <= set(roles) and len(roles.get("worker", [])) == (2 if victim == "worker" else 0), roles
+        signalled_at = time.time()
+        roles[victim][0].send_signal(signum)
+        if victim == "worker":
+            time.sleep(WORKER_GONE_WAIT)
+            assert process.poll() is None, "the run goes on without the worker"
+            process.send_signal(signal.SIGINT)  # then end it from ddb-harness
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    name = signal.Signals(signum).name
+    expected = expected_exit(mode, signal.SIGINT if victim == "worker" else signum, victim)
+    assert process.returncode == expected, stderr[-3000:]
+    run_dir = run_dir_of(results)
+    assert f"results: {run_dir}" in stdout
+    for filename in RESULT_FILES:
+        assert (run_dir / filename).exists(), filename
+    record = json.loads((run_dir / "harness_interruption.json").read_text())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["interruption"] == record
+    assert "Stopped early" in (run_dir / "report.md").read_text()
+    assert record["exit_code"] == expected or mode == "web"
+    if victim in ("cli", "master"):
+        assert (record["signal"], record["process"]) == (name, {"cli": "ddb-harness", "master": "locust master"}[victim])
+    elif victim == "worker":
+        assert record["signal"] == "SIGINT" and record["process"] == "ddb-harness"
+        assert json.loads((run_dir / "harness_workers.json").read_text())["lost"] == 1
+        assert "the run goes on without it" in stderr
+        assert total_requests_at(run_dir, signalled_at + WORKER_GONE_WAIT - 1) > total_requests_at(run_dir, signalled_at + 1), "requests went on"
+    else:
+        assert record["cause"] == "process" and ({"gate": "the capacity gate", "dynamodb-local": "DynamoDB Local"}[victim] in record["message"])
+        assert name in record["message"] or f"code {128 + signum}" in record["message"]
+    # counted once: the harness's request counts (merged from the workers) equal Locust's
+    locust_rows = {(row["Type"], row["Name"]): int(row["Request Count"]) for row in read_rows(run_dir / "locust_stats.csv") if row["Name"] != "Aggregated"}
+    harness_rows = {(row["type"], row["name"]): int(row["requests"]) for row in read_rows(run_dir / "harness_requests.csv")}
+    assert locust_rows == harness_rows and locust_rows[("GetItem", "walk_ring")] > 0
+    assert stderr.count("Traceback") == 0, stderr[-3000:]
+    _, alive = psutil.wait_procs(family, timeout=15)
+    assert not alive, [member.cmdline() for member in alive]
