@@ -6,7 +6,7 @@ worker (a master and two workers). That process gets SIGINT, SIGTERM or SIGHUP; 
 end with every result file written and the interruption in the report, or (a worker) go on
 without it and say so, and leave no process.
 
-A few cases cover every process and every signal; DDB_HARNESS_SIGNAL_MATRIX=full runs every
+Five runs cover every process and every signal; DDB_HARNESS_SIGNAL_MATRIX=full runs every
 signal against every process, headless and with --web (30 runs).
 """
 
@@ -31,8 +31,7 @@ HARNESS = [sys.executable, "-m", "harness.cli"]
 PROCESSES = ("cli", "master", "worker", "gate", "dynamodb-local")
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 QUICK = [
-    ("headless", signal.SIGINT, "worker"),  # then SIGINT to ddb-harness ends it
-    ("headless", signal.SIGTERM, "master"),
+    ("headless", signal.SIGINT, "worker"),  # then SIGTERM to the master ends it
     ("headless", signal.SIGHUP, "gate"),
     ("headless", signal.SIGHUP, "cli"),
     ("web", signal.SIGTERM, "cli"),
@@ -125,14 +124,14 @@ def test_a_signal_to_one_process_ends_the_run_cleanly(mode, signum, victim, tabl
         if victim == "worker":
             time.sleep(WORKER_GONE_WAIT)
             assert process.poll() is None, "the run goes on without the worker"
-            process.send_signal(signal.SIGINT)  # then end it from ddb-harness
+            roles["master"][0].send_signal(signal.SIGTERM)  # then end it from the master
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     name = signal.Signals(signum).name
-    expected = expected_exit(mode, signal.SIGINT if victim == "worker" else signum, victim)
+    expected = expected_exit(mode, signal.SIGTERM if victim == "worker" else signum, victim)
     assert process.returncode == expected, stderr[-3000:]
     run_dir = run_dir_of(results)
     assert f"results: {run_dir}" in stdout
@@ -144,9 +143,9 @@ def test_a_signal_to_one_process_ends_the_run_cleanly(mode, signum, victim, tabl
     assert "Stopped early" in (run_dir / "report.md").read_text()
     assert record["exit_code"] == expected or mode == "web"
     if victim in ("cli", "master"):
-        assert (record["signal"], record["process"]) == (name, {"cli": "ddb-harness", "master": "locust master"}[victim])
+        assert (record["signal"], record["process"]) == (name, {"cli": "ddb-harness", "master": "locust standalone"}[victim])
     elif victim == "worker":
-        assert record["signal"] == "SIGINT" and record["process"] == "ddb-harness"
+        assert record["signal"] == "SIGTERM" and record["process"] == "locust master"
         assert json.loads((run_dir / "harness_workers.json").read_text())["lost"] == 1
         assert "the run goes on without it" in stderr
         assert total_requests_at(run_dir, signalled_at + WORKER_GONE_WAIT - 1) > total_requests_at(run_dir, signalled_at + 1), "requests went on"

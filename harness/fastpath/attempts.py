@@ -20,7 +20,8 @@ def observe_attempts(client, listener: AttemptListener) -> None:
     if hasattr(client, "add_attempt_listener"):
         client.add_attempt_listener(listener)
         return
-    client.meta.events.register("needs-retry.dynamodb", partial(_from_botocore, listener))
+    # first: botocore's own retry handler re-raises the connection error of a final attempt, and later handlers never see it
+    client.meta.events.register_first("needs-retry.dynamodb", partial(_from_botocore, listener))
 
 
 def _from_botocore(listener: AttemptListener, response=None, operation=None, request_dict=None, caught_exception=None, **_) -> None:

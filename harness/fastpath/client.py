@@ -176,10 +176,15 @@ class FastDynamoDBClient:
                 raw, exception = None, exc
             parsed = None if raw is None else parse_response(spec.model, spec.output_members, raw)
             clean = raw is not None and raw.status < 300 and crc32_matches(raw)
-            delay = self._retry.delay(attempt, spec.model, raw, parsed, exception, context, clean)
-            if self._listeners:
+            if self._listeners:  # before the retry decision: legacy mode re-raises a final attempt's connection error there
                 request_body = request_body if request_body is not None else json.loads(body)
                 self._notify(spec.name, request_body, raw, parsed, exception)
+            try:
+                delay = self._retry.delay(attempt, spec.model, raw, parsed, exception, context, clean)
+            except (HTTPClientError, BotoConnectionError) as raised:
+                if raised is not exception:
+                    raise
+                delay = None
             if delay is None:
                 break
             sleep(delay)
@@ -188,6 +193,7 @@ class FastDynamoDBClient:
             if raw is not None:
                 self._set_ttl(retries, raw)
         if exception is not None:
+            exception.retry_attempts = attempt - 1  # no response carries RetryAttempts: the caller reads it here
             raise exception
         parsed["ResponseMetadata"]["RetryAttempts"] = attempt - 1
         self._retry.after_call(context, raw)
