@@ -18,6 +18,7 @@ from botocore.compat import get_current_datetime
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.exceptions import HTTPClientError, NoCredentialsError
 
+from harness.fastpath.attempts import DAMAGED_ANSWER
 from harness.fastpath.parsing import crc32_matches, parse_response
 from harness.fastpath.request import Endpoint, encode_request, endpoint_for, new_invocation_id, sdk_request_header
 from harness.fastpath.retries import RetryPolicy, sleep
@@ -203,7 +204,9 @@ class FastDynamoDBClient:
 
     def _notify(self, operation: str, request_body: dict, raw, parsed, exception) -> None:
         """Listeners get what harness.fastpath.attempts gives them for a boto3 client (the body decoded once per call)."""
-        if raw is not None:
+        if raw is not None and not crc32_matches(raw):  # retried as an error: a listener counts it as one
+            outcome, status = {"Error": {"Code": DAMAGED_ANSWER, "Message": "x-amz-crc32 does not match the body"}}, raw.status
+        elif raw is not None:
             outcome, status = parsed, raw.status
         else:
             outcome, status = {"Error": {"Code": type(exception).__name__, "Message": str(exception)}}, None
