@@ -57,9 +57,13 @@ class Watched:
 
 
 def ending(process: subprocess.Popen) -> str:
-    """How a process ended, in words: 'ended by SIGTERM' or 'exited with code 143'."""
+    """How a process ended, in words: 'ended by SIGTERM', 'exited with code 143 (SIGTERM)' (a JVM's way), 'exited with code 1'."""
     code = process.returncode
-    return f"ended by {signal_name(-code)}" if code is not None and code < 0 else f"exited with code {code}"
+    if code is not None and code < 0:
+        return f"ended by {signal_name(-code)}"
+    if code is not None and code - 128 in {int(each) for each in signal.Signals}:
+        return f"exited with code {code} ({signal_name(code - 128)})"
+    return f"exited with code {code}"
 
 
 def free_bytes(folder: Path) -> int:
