@@ -275,13 +275,13 @@ def install(if_possible):
 
 @local_group.command()
 def start():
-    """Run the embedded local DynamoDB in the foreground and print its endpoint; Ctrl+C stops it."""
+    """Run the embedded local DynamoDB in the foreground and print its endpoint; Ctrl+C (or SIGTERM, SIGHUP) stops it."""
     with one_line_errors():
         server = local.start_local()
     for warning in server.warnings:
         click.echo(f"note: {warning}", err=True)
     click.echo(server.endpoint)
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     try:
         signal.sigwait(stop_signals)

@@ -12,12 +12,15 @@ signal against every process, headless and with --web (30 runs).
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import termios
+import threading
 import time
 
 import psutil
@@ -159,3 +162,54 @@ def test_a_signal_to_one_process_ends_the_run_cleanly(mode, signum, victim, tabl
     assert stderr.count("Traceback") == 0, stderr[-3000:]
     _, alive = psutil.wait_procs(family, timeout=15)
     assert not alive, [member.cmdline() for member in alive]
+
+
+def test_ctrl_c_in_a_terminal_stops_the_run_once(table_name, tmp_path):
+    """A real terminal (a pseudo-terminal whose foreground process group is ddb-harness's): Ctrl+C is passed
+    on to Locust once, Locust (in a process group of its own, stdin /dev/null) is not stopped by the
+    terminal, and the run ends with its files written."""
+    results = tmp_path / "results"
+    command = HARNESS + ["run", str(signal_scenario(tmp_path, table_name, gated=False)), "--results-dir", str(results)]
+    controller, terminal = os.openpty()
+
+    def take_terminal() -> None:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the new session's controlling terminal: its group is the foreground one
+
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True, preexec_fn=take_terminal)
+    os.close(terminal)
+    screen = bytearray()
+    reader = threading.Thread(target=_drain, args=(controller, screen), daemon=True)
+    reader.start()
+    try:
+        assert wait_for(lambda: requests_counted(results) > 0, 90), bytes(screen).decode(errors="replace")[-3000:]
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+        os.write(controller, b"\x03")  # Ctrl+C: the terminal sends SIGINT to its foreground process group
+        assert process.wait(60) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        reader.join(5)
+        os.close(controller)
+    shown = bytes(screen).decode(errors="replace")
+    run_dir = run_dir_of(results)
+    locust_log = (run_dir / "locust.log").read_text()
+    assert locust_log.count("SIGINT received") == 1 and "received again" not in locust_log + shown, shown[-3000:]
+    assert json.loads((run_dir / "harness_interruption.json").read_text())["process"] == "ddb-harness"
+    for filename in RESULT_FILES:
+        assert (run_dir / filename).exists(), filename
+    assert f"results: {run_dir}" in shown
+    _, alive = psutil.wait_procs(family, timeout=15)
+    assert not alive, [member.cmdline() for member in alive]
+
+
+def _drain(descriptor: int, into: bytearray) -> None:
+    """Read a pseudo-terminal until it closes, so the run never blocks writing to it."""
+    while True:
+        try:
+            data = os.read(descriptor, 65536)
+        except OSError:
+            return
+        if not data:
+            return
+        into += data
