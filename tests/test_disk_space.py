@@ -100,7 +100,7 @@ def test_a_disk_filling_up_mid_run_stops_the_run_with_one_line_and_keeps_its_fil
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not list(disk.glob("*/locust_stats.csv")):
             time.sleep(0.3)
-        time.sleep(3)
+        time.sleep(1)
         filled_at = time.time()
         fill(disk, DISK_FLOOR_BYTES // 2)
         stdout, stderr = process.communicate(timeout=60)

@@ -24,7 +24,7 @@ from test_run_e2e import read_rows, run_dir_of
 HARNESS = [sys.executable, "-m", "harness.cli"]
 CLIENT = os.environ.get("DDB_HARNESS_FAULTS_CLIENT", "fast")
 READ_TIMEOUT = 2.0
-RUN_SECONDS = 20
+RUN_SECONDS = 12
 DELAYS = ("latency", "spike", "slow_body")
 ERRORS = ("reset_before", "reset_mid", "truncated", "http500", "http503", "throttle", "black_hole")
 # The failure text each error fault ends as (Locust groups failures by text; the class names the outcome).
