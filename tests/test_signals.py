@@ -252,3 +252,34 @@ def _drain(descriptor: int, into: bytearray) -> None:
         if not data:
             return
         into += data
+
+
+def test_the_first_record_of_an_interruption_wins_and_decides_the_exit_code(tmp_path):
+    from harness.metrics.interruption import PROCESS, SIGNAL, read_interruption, record_interruption
+    from harness.run.runner import interrupted_exit_code
+
+    assert read_interruption(tmp_path) is None and interrupted_exit_code(1, tmp_path, web=False) == 1
+    assert record_interruption(tmp_path, SIGNAL, "SIGTERM sent to ddb-harness", 143, "ddb-harness", signal.SIGTERM)
+    assert not record_interruption(tmp_path, SIGNAL, "SIGINT passed on to Locust", 130, "locust standalone", signal.SIGINT)
+    assert read_interruption(tmp_path)["signal"] == "SIGTERM"
+    assert interrupted_exit_code(0, tmp_path, web=False) == 143
+    assert interrupted_exit_code(0, tmp_path, web=True) == 0  # a --web run ends by a signal
+    (tmp_path / "harness_interruption.json").unlink()
+    record_interruption(tmp_path, PROCESS, "DynamoDB Local (pid 1) exited with code 143 (SIGTERM) during the run", 4, "DynamoDB Local")
+    assert interrupted_exit_code(1, tmp_path, web=True) == 4
+
+
+def test_how_a_process_ended_is_said_in_words():
+    assert _finished(-signal.SIGHUP) == "ended by SIGHUP"
+    assert _finished(143) == "exited with code 143 (SIGTERM)"  # a JVM's way of saying it
+    assert _finished(1) == "exited with code 1"
+
+
+def _finished(code: int):
+    """A real child process that ended with `code` (negative: killed by that signal)."""
+    from harness.run.supervisor import ending
+
+    script = f"import os; os.kill(os.getpid(), {-code})" if code < 0 else f"raise SystemExit({code})"
+    child = subprocess.Popen([sys.executable, "-c", script])
+    child.wait()
+    return ending(child)
