@@ -53,6 +53,7 @@ def record_interruption(run_dir: Path, cause: str, message: str, exit_code: int,
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump(record, handle, indent=2)
     except OSError:
+        (Path(run_dir) / HARNESS_INTERRUPTION).unlink(missing_ok=True)  # no half record
         return False
     return True
 

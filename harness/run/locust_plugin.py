@@ -120,7 +120,7 @@ def prepare(environment, runner, user_classes) -> Target | None:
         install_web_tab(environment, recorder, scenario, distributed=isinstance(runner, MasterRunner))
     if options.csv_prefix and not is_worker:
         atexit.register(write_final_stats, environment, options.csv_prefix)
-    locust_signals.install(_role(runner), Path(options.csv_prefix).parent if options.csv_prefix and not is_worker else None)
+    locust_signals.install(_role(runner), Path(options.csv_prefix).parent if options.csv_prefix and not is_worker else None, options)
     if isinstance(runner, MasterRunner):
         _watch_workers(environment, runner)
         _quit_once_workers_have(runner)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -25,13 +26,24 @@ from harness.metrics.interruption import SIGNAL, record_interruption, signal_exi
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+HTML_ROOM_BYTES = 4 * 2**20
+"""Free space below which a stopping Locust process skips its HTML report (a few hundred KB, written before its CSVs)."""
 RESTORE_SECONDS = 0.5
 
 
-def install(role: str, run_dir: Path | None) -> None:
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
+
+
+def install(role: str, run_dir: Path | None, options=None) -> None:
     """Handle the stop signals in this Locust process (`role`: master, worker, standalone).
 
-    Call from the main greenlet (Locust's init event runs there)."""
+    `options`: Locust's parsed options; on a disk too full for it, Locust's HTML report is skipped
+    (Locust fails writing it and then writes nothing else). Call from the main greenlet (Locust's
+    init event runs there)."""
     main = gevent.getcurrent()
     received: list[int] = []
 
@@ -44,6 +56,9 @@ def install(role: str, run_dir: Path | None) -> None:
         if run_dir is not None:
             message = f"{signal_name(signum)} sent to the Locust {role} process (pid {os.getpid()})"
             record_interruption(run_dir, SIGNAL, message, signal_exit_code(signum), f"locust {role}", signum)
+        if run_dir is not None and options is not None and getattr(options, "html_file", None) and _free_bytes(run_dir) < HTML_ROOM_BYTES:
+            log.error("the disk is full: Locust's HTML report is not written, so that its other files are")
+            options.html_file = None
         gevent.get_hub().loop.run_callback(main.throw, KeyboardInterrupt)
 
     def hold() -> None:

@@ -172,7 +172,10 @@ def _run_on(target: Target, scenario_path: Path, scenario: Scenario, options: Ru
     logs = [run_dir / f"locust-worker-{number}.log" for number in range(len(worker_commands))]
     code = run_processes(command, worker_commands, logs, supervisor, ready_file=run_dir / LOCUST_STATS)
     code = build_run_report(code, run_dir)
-    return interrupted_exit_code(code, run_dir, options.web)
+    code = interrupted_exit_code(code, run_dir, options.web)
+    if read_interruption(run_dir) is None and supervisor.stopped_with is not None:  # the record did not fit on the disk
+        code = code if options.web and supervisor.stopped_with > 128 else supervisor.stopped_with
+    return code
 
 
 _SERVER_NAMES = {"dynamodb-local": "DynamoDB Local", "moto": "moto's server", "capacity-gate": "the capacity gate"}

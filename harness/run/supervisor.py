@@ -84,6 +84,8 @@ class Supervisor:
         self.watched = list(watched or [])
         self.phase = SETUP
         self.stopping = False
+        self.stopped_with: int | None = None
+        """The exit code of the stop this process decided, also when a full disk kept it from being recorded."""
         self._stop_locust: Callable[[], None] = lambda: None
         self._locust_ready: Callable[[], bool] = lambda: True
         self._stop_pending = False
@@ -136,6 +138,7 @@ class Supervisor:
         if self.stopping:
             return
         self.stopping = True
+        self.stopped_with = exit_code
         if self.run_dir is not None:
             record_interruption(self.run_dir, cause, message, exit_code, process, signum)
         (log.info if cause == SIGNAL else log.error)("%s", message)
