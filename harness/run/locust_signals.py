@@ -29,6 +29,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 HTML_ROOM_BYTES = 4 * 2**20
 """Free space below which a stopping Locust process skips its HTML report (a few hundred KB, written before its CSVs)."""
 RESTORE_SECONDS = 0.5
+FORCE_AFTER = 3
+"""The stop signal that makes a stopping Locust process exit at once (the first stops it cleanly)."""
 
 
 def _free_bytes(folder: Path) -> int:
@@ -49,7 +51,11 @@ def install(role: str, run_dir: Path | None, options=None) -> None:
 
     def on_signal(signum, _frame) -> None:
         if received:
-            log.warning("%s received again: already stopping", signal_name(signum))
+            received.append(signum)
+            if len(received) >= FORCE_AFTER:  # the user insists: leave now, whatever is not written yet
+                log.error("%s received %d times: exiting at once", signal_name(signum), len(received))
+                os._exit(signal_exit_code(signum))
+            log.warning("%s received again: already stopping (a third one exits at once)", signal_name(signum))
             return
         received.append(signum)
         log.info("%s received: stopping the %s as on Ctrl+C", signal_name(signum), role)
