@@ -24,6 +24,7 @@ from harness.run.schedule_summary import open_model_lines
 from harness.run.session import open_target
 from harness.run.session import setup as setup_tables
 from harness.run.summary import read_stats, summary_lines
+from harness.run.supervisor import RunInterrupted
 from harness.safety import aws_guard
 from harness.scenario import Scenario, load_scenario
 from harness.target import local, tables
@@ -120,14 +121,18 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
     """Run SCENARIO: start the target, prepare tables and data, run Locust, write results/<scenario>-<UTC>/.
 
     Arguments after `--` go to Locust unchanged. The report (report.md, report.html, summary.json,
-    plots) is built when Locust exits. Exit code: Locust's; 3 when Locust succeeded but one of the
-    scenario's thresholds broke; 130 (Ctrl+C) or 143 (SIGTERM, e.g. `docker stop`) when a headless
-    run was stopped early, after its results were written.
+    plots) is built when Locust exits. SIGINT, SIGTERM or SIGHUP stop the run as Ctrl+C does.
+    Exit code: Locust's (0, or 1 when requests failed); 2 bad input; 3 when Locust succeeded but one
+    of the scenario's thresholds broke; 4 when the run stopped early because DynamoDB Local or the
+    capacity gate ended or the disk filled up; 128 + N when signal N stopped a headless run (130 for
+    SIGINT, 143 SIGTERM, 129 SIGHUP). Results are written in every case but 2.
     """
     if sum(bool(role) for role in (workers, master, worker)) > 1:
         raise click.UsageError("choose one of --workers, --master and --worker")
     with one_line_errors():
         spec = load_checked(scenario)
+        if not worker:
+            runner.check_results_root(results_dir)
         if capacity_gate and not endpoint_url and spec.target.kind != "endpoint":
             raise click.UsageError("--capacity-gate needs the gate's address: --endpoint-url or an endpoint target (the embedded target's gate is used this way already)")
         if capacity_gate:
@@ -141,7 +146,11 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         )  # fmt: skip
         if worker:
             sys.exit(runner.run_worker(scenario, spec, options))
-        code, run_dir = runner.run(scenario, spec, options)
+        try:
+            code, run_dir = runner.run(scenario, spec, options)
+        except RunInterrupted as stopped:
+            click.echo(f"Error: {stopped}", err=True)
+            sys.exit(stopped.exit_code)
     for line in summary_lines(read_stats(run_dir)) + open_model_lines(run_dir):
         click.echo(line)
     if (run_dir / "report.md").exists():
@@ -318,13 +327,13 @@ def install(if_possible):
 
 @local_group.command()
 def start():
-    """Run the embedded local DynamoDB in the foreground and print its endpoint; Ctrl+C stops it."""
+    """Run the embedded local DynamoDB in the foreground and print its endpoint; Ctrl+C (or SIGTERM, SIGHUP) stops it."""
     with one_line_errors():
         server = local.start_local()
     for warning in server.warnings:
         click.echo(f"note: {warning}", err=True)
     click.echo(server.endpoint)
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    stop_signals = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     try:
         signal.sigwait(stop_signals)

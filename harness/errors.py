@@ -152,9 +152,10 @@ def classify(exc: BaseException) -> DynamoDBError:
         if code in VALIDATION_CODES:
             return RequestValidationError(code, message)
         return DynamoDBError(code, message)
+    from botocore.exceptions import ChecksumError, HTTPClientError
     from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
 
-    if isinstance(exc, (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)):
+    # ChecksumError: the answer arrived damaged or cut short (its x-amz-crc32 does not match), still so after retries
+    if isinstance(exc, (BotoConnectionError, HTTPClientError, ChecksumError, ConnectionError, TimeoutError)):
         return ConnectionFailure(type(exc).__name__, redact(str(exc)))
     return DynamoDBError(type(exc).__name__, redact(str(exc)))

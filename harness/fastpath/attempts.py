@@ -9,8 +9,12 @@ harness's fast client calls listeners the same way. Listeners get
 from __future__ import annotations
 
 import json
+import zlib
 from functools import partial
 from typing import Callable
+
+DAMAGED_ANSWER = "ChecksumError"
+"""The error code listeners get for an answer whose x-amz-crc32 does not match its body (botocore's exception name)."""
 
 AttemptListener = Callable[[str, dict, dict, "int | None"], None]
 
@@ -20,7 +24,8 @@ def observe_attempts(client, listener: AttemptListener) -> None:
     if hasattr(client, "add_attempt_listener"):
         client.add_attempt_listener(listener)
         return
-    client.meta.events.register("needs-retry.dynamodb", partial(_from_botocore, listener))
+    # first: botocore's own retry handler re-raises the connection error of a final attempt, and later handlers never see it
+    client.meta.events.register_first("needs-retry.dynamodb", partial(_from_botocore, listener))
 
 
 def _from_botocore(listener: AttemptListener, response=None, operation=None, request_dict=None, caught_exception=None, **_) -> None:
@@ -28,9 +33,22 @@ def _from_botocore(listener: AttemptListener, response=None, operation=None, req
     body = _body(request_dict)
     if response is not None:
         http_response, parsed = response
+        if not _crc32_matches(http_response):  # botocore retries it as an error; it is one
+            parsed = {"Error": {"Code": DAMAGED_ANSWER, "Message": "x-amz-crc32 does not match the body"}}
         listener(operation.name, body, parsed, http_response.status_code)
     elif caught_exception is not None:
         listener(operation.name, body, {"Error": {"Code": type(caught_exception).__name__, "Message": str(caught_exception)}}, None)
+
+
+def _crc32_matches(http_response) -> bool:
+    """True unless the answer carries an x-amz-crc32 its body does not match (cut short or damaged on the way)."""
+    expected = http_response.headers.get("x-amz-crc32")
+    if expected is None:
+        return True
+    try:
+        return zlib.crc32(http_response.content) == int(expected)
+    except (ValueError, TypeError):
+        return False
 
 
 def _body(request_dict: dict | None) -> dict:

@@ -18,6 +18,7 @@ from botocore.compat import get_current_datetime
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.exceptions import HTTPClientError, NoCredentialsError
 
+from harness.fastpath.attempts import DAMAGED_ANSWER
 from harness.fastpath.parsing import crc32_matches, parse_response
 from harness.fastpath.request import Endpoint, encode_request, endpoint_for, new_invocation_id, sdk_request_header
 from harness.fastpath.retries import RetryPolicy, sleep
@@ -176,10 +177,15 @@ class FastDynamoDBClient:
                 raw, exception = None, exc
             parsed = None if raw is None else parse_response(spec.model, spec.output_members, raw)
             clean = raw is not None and raw.status < 300 and crc32_matches(raw)
-            delay = self._retry.delay(attempt, spec.model, raw, parsed, exception, context, clean)
-            if self._listeners:
+            if self._listeners:  # before the retry decision: legacy mode re-raises a final attempt's connection error there
                 request_body = request_body if request_body is not None else json.loads(body)
                 self._notify(spec.name, request_body, raw, parsed, exception)
+            try:
+                delay = self._retry.delay(attempt, spec.model, raw, parsed, exception, context, clean)
+            except (HTTPClientError, BotoConnectionError) as raised:
+                if raised is not exception:
+                    raise
+                delay = None
             if delay is None:
                 break
             sleep(delay)
@@ -188,6 +194,7 @@ class FastDynamoDBClient:
             if raw is not None:
                 self._set_ttl(retries, raw)
         if exception is not None:
+            exception.retry_attempts = attempt - 1  # no response carries RetryAttempts: the caller reads it here
             raise exception
         parsed["ResponseMetadata"]["RetryAttempts"] = attempt - 1
         self._retry.after_call(context, raw)
@@ -197,7 +204,9 @@ class FastDynamoDBClient:
 
     def _notify(self, operation: str, request_body: dict, raw, parsed, exception) -> None:
         """Listeners get what harness.fastpath.attempts gives them for a boto3 client (the body decoded once per call)."""
-        if raw is not None:
+        if raw is not None and not crc32_matches(raw):  # retried as an error: a listener counts it as one
+            outcome, status = {"Error": {"Code": DAMAGED_ANSWER, "Message": "x-amz-crc32 does not match the body"}}, raw.status
+        elif raw is not None:
             outcome, status = parsed, raw.status
         else:
             outcome, status = {"Error": {"Code": type(exception).__name__, "Message": str(exception)}}, None

@@ -623,14 +623,26 @@ def summarise_forever(gate: Gate, every: float = SUMMARY_EVERY_SECONDS) -> None:
         previous = current
 
 
-def serve_forever(upstream_url: str, port: int, burst_seconds: float) -> None:
-    """Run the gate until the process is terminated."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def serve_forever(upstream_url: str, port: int, burst_seconds: float) -> int | None:
+    """Run the gate until SIGINT, SIGTERM or SIGHUP; returns the signal that stopped it (None: stopped otherwise)."""
     server, gate = make_server(upstream_url, port, burst_seconds)
     log.info("capacity gate on http://127.0.0.1:%d in front of %s (burst window %g s)", server.server_port, upstream_url, burst_seconds)
     gevent.spawn(summarise_forever, gate)
-    gevent.signal_handler(signal.SIGTERM, server.stop)
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        server.stop()
+
+    for signum in STOP_SIGNALS:
+        gevent.signal_handler(signum, stop, signum)
     started = time.monotonic()
     try:
         server.serve_forever()
     finally:
-        log.info("capacity gate stopped after %.0f s: %d requests, %d throttled", time.monotonic() - started, gate.stats.requests, gate.stats.throttled)
+        how = f" by {signal.Signals(received[0]).name}" if received else ""
+        log.info("capacity gate stopped%s after %.0f s: %d requests, %d throttled", how, time.monotonic() - started, gate.stats.requests, gate.stats.throttled)
+    return received[0] if received else None

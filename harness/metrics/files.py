@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, TextIO
 
 from harness.metrics import results_files as files
 from harness.metrics.tally import Tally
@@ -28,17 +31,35 @@ def write_metrics_files(run_dir: Path, tally: Tally, info: dict) -> list[Path]:
     written = [write_csv(run_dir / name, columns, rows) for name, columns, rows in tables]
     run_json = run_dir / files.HARNESS_RUN
     info = {**info, "estimated_capacity": [dict(zip(files.ESTIMATED_KEYS, _rounded(row), strict=True)) for row in tally.estimated.rows()]}
-    run_json.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    with whole_file(run_json) as handle:
+        handle.write(json.dumps(info, indent=2) + "\n")
     return written + [run_json]
 
 
 def write_csv(path: Path, columns: list[str], rows: list[list]) -> Path:
     """A header and rows; the file is written even with no rows, so readers find every file."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with whole_file(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         writer.writerows(rows)
     return path
+
+
+@contextmanager
+def whole_file(path: Path) -> Iterator[TextIO]:
+    """A text file that appears whole or not at all: written beside `path`, then renamed over it.
+
+    A full disk (or any error) leaves the previous `path` as it was, never a half-written file a
+    report would read as fewer requests; the error is raised.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open(partial, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _rounded(row: list) -> list:

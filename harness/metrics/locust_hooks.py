@@ -91,7 +91,10 @@ def _install_collector(environment, recorder: Recorder, scenario: Scenario, conn
             return
         end_time = window.end_time or time.time()
         info = run_info(scenario, connection, window.start_time, end_time, workers=len(window.workers), embedded=embedded)
-        write_metrics_files(Path(prefix).parent, recorder.tally, info)
+        try:
+            write_metrics_files(Path(prefix).parent, recorder.tally, info)
+        except OSError as exc:  # a full disk: one line, and the files already written stay whole
+            log.error("harness metrics files not all written (%s): the report falls back to Locust's numbers", exc.strerror or exc)
 
     events.test_start.add_listener(on_test_start)
     events.test_stop.add_listener(on_test_stop)

@@ -86,3 +86,8 @@ HARNESS_OPEN_MODEL = "harness_open_model.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 SUMMARY_JSON = "summary.json"
+
+# A run that ended before its time: what stopped it (a signal, a process of the run that ended, a full disk).
+# Keys: at (UNIX s), cause (signal | process | disk), signal (SIGINT... or null), process (who received it
+# or which process ended), message (one line), exit_code (what `ddb-harness run` exits with). The first writer wins.
+HARNESS_INTERRUPTION = "harness_interruption.json"

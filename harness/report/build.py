@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.metrics import results_files as files
+from harness.metrics.files import whole_file
 from harness.report import plots
 from harness.report.analysis import Analysis, analyse
 from harness.report.render_html import render_html
@@ -79,5 +80,6 @@ def draw_plots(analysis: Analysis, run_dir: Path) -> dict[str, str]:
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
+    with whole_file(path) as handle:  # a full disk leaves the previous report, never half of one
+        handle.write(text)
     return path

@@ -6,6 +6,7 @@ returns None when there is nothing to draw (the report then says so in words).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,12 @@ def _figure(rows: int, height_per_row: float = 2.6) -> tuple[Figure, list]:
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    figure.savefig(path, format="png", dpi=DPI)
+    partial = path.with_name(f".{path.name}.partial")  # a full disk leaves no half image behind
+    try:
+        figure.savefig(partial, format="png", dpi=DPI)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -7,11 +7,12 @@ run; scenario.yaml knows the steps (which table and index each reads) and the th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.errors import BadInput
 from harness.metrics import results_files as files
+from harness.metrics.interruption import read_interruption
 from harness.scenario import Scenario, Threshold, load_scenario, stats_rows
 
 WORKERS_FILE = getattr(files, "HARNESS_WORKERS", "harness_workers.json")  # written by the master of a distributed run
@@ -73,6 +74,8 @@ class RunInfo:
     workers: int | None = None
     lost_workers: int | None = None
     """Workers the master lost during the run (harness_workers.json), None when unknown."""
+    interruption: dict | None = None
+    """What stopped the run before its time (harness_interruption.json), None when it ran to its end."""
     retry_mode: str | None = None
     max_attempts: int | None = None
     resources: tuple[Resource, ...] = ()
@@ -96,8 +99,9 @@ def read_run_info(run_dir: Path, notes: list[str]) -> RunInfo:
     scenario = _read_scenario(run_dir / files.SCENARIO_COPY, notes)
     meta = _read_meta(run_dir / files.HARNESS_RUN, notes)
     info = _from_scenario(scenario) if scenario else RunInfo()
+    interruption = read_interruption(run_dir)
     if not meta:
-        return info
+        return replace(info, interruption=interruption)
     workers_file = _read_json(run_dir / WORKERS_FILE) or {}
     retries = meta.get("retries") or {}
     target = meta.get("target") or {}
@@ -112,6 +116,7 @@ def read_run_info(run_dir: Path, notes: list[str]) -> RunInfo:
         end_time=_number(meta.get("end_time")),
         workers=meta.get("workers"),
         lost_workers=workers_file.get("lost") if isinstance(workers_file.get("lost"), int) else None,
+        interruption=interruption,
         retry_mode=retries.get("mode") or info.retry_mode,
         max_attempts=retries.get("max_attempts") or info.max_attempts,
         resources=_resources(meta["tables"]) if isinstance(meta.get("tables"), list) else info.resources,

@@ -66,7 +66,17 @@ def _intro(analysis: Analysis) -> tuple[Block, ...]:
         facts.append(f"started {fmt.utc(started)}")
     scenario = f" of scenario **{info.scenario}**" if info.scenario else ""
     line = f"Run `{data.run_id}`{scenario}: {', '.join(fact for fact in facts if fact) or 'no run metadata'}."
-    return (line, verdict(analysis), "Every number here is computed from the files in this folder; `ddb-harness report` rebuilds it.")
+    return (line, *_interrupted(info), verdict(analysis), "Every number here is computed from the files in this folder; `ddb-harness report` rebuilds it.")
+
+
+def _interrupted(info) -> tuple[str, ...]:
+    """One line when the run was stopped before its time: what stopped it and when."""
+    record = info.interruption
+    if not record:
+        return ()
+    at = record.get("at")
+    when = f" at {fmt.utc(at)}" if isinstance(at, (int, float)) else ""
+    return (f"**Stopped early**{when}: {record.get('message') or 'no reason recorded'} (exit code {record.get('exit_code')}).",)
 
 
 def _target(info) -> str:

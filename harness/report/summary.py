@@ -51,6 +51,7 @@ def _run(analysis: Analysis) -> dict:
         "duration_s": _number(analysis.seconds),
         "workers": info.workers,
         "lost_workers": info.lost_workers,
+        "interruption": info.interruption,
         "retries": {"mode": info.retry_mode, "max_attempts": info.max_attempts},
         "latency_source": HARNESS if (analysis.latency["source"] == HARNESS).any() else "locust",
         "has_harness_files": {name: getattr(analysis.data, name) is not None for name in ("latency", "histograms", "attempts", "requests", "throttles", "capacity", "reads", "aggregates", "keys", "key_throttles")},

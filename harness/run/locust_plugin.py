@@ -27,6 +27,7 @@ from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
+from harness.run import locust_signals
 from harness.run.final_stats import write_final_stats
 from harness.run.open_model import install as install_open_model
 from harness.run.partition import Partition
@@ -146,6 +147,7 @@ def prepare(environment, runner, user_classes) -> Target | None:
         log.info("DynamoDB charts (capacity vs provisioned, throttles per second): %s on the web UI", charts)
     if options.csv_prefix and not is_worker:
         atexit.register(write_final_stats, environment, options.csv_prefix)
+    locust_signals.install(_role(runner), Path(options.csv_prefix).parent if options.csv_prefix and not is_worker else None, options)
     if isinstance(runner, MasterRunner):
         _watch_workers(environment, runner)
         _quit_once_workers_have(runner)
@@ -154,6 +156,13 @@ def prepare(environment, runner, user_classes) -> Target | None:
 
         environment.events.quitting.add_listener(lambda **_: close_all())  # leases back, last counts reported
     return target
+
+
+def _role(runner) -> str:
+    """master, worker or standalone: how this Locust process names itself in logs and the interruption record."""
+    if isinstance(runner, MasterRunner):
+        return "master"
+    return "worker" if isinstance(runner, WorkerRunner) else "standalone"
 
 
 def _quit_once_workers_have(runner) -> None:

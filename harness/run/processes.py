@@ -1,16 +1,20 @@
 """Locust processes of one run: the master (or standalone) process and any local workers.
 
-This process waits for them, passes SIGTERM on (as SIGINT), and leaves Ctrl+C to them (they share the
-terminal's process group, and Locust stops itself and writes its files on SIGINT). It notes which
-stop signal came, so the run can say it was interrupted.
+Each Locust process gets a process group of its own and /dev/null as stdin: a Ctrl+C in the
+terminal reaches `ddb-harness run` alone, which passes it on to the main Locust process once
+(harness.run.supervisor); Locust's keyboard controls are off (Locust would otherwise change the
+terminal's settings from a background process group and be stopped by SIGTTOU). Workers follow
+their master: it tells them to quit and waits for their last numbers.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from harness.run.supervisor import POLL_SECONDS, Supervisor
 
 WORKER_GRACE_SECONDS = 15  # workers quit when their master does; this is only a backstop
 
@@ -25,57 +29,66 @@ def worker_role_args(master_host: str, port: int) -> list[str]:
     return ["--worker", "--master-host", master_host, "--master-port", str(port)]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How the main Locust process ended."""
-
-    code: int
-    """Its exit code."""
-    stop_signal: int | None = None
-    """SIGINT or SIGTERM when one reached this process while Locust ran, else None."""
+def start_locust(command: list[str], output=None) -> subprocess.Popen:
+    """One Locust process in its own process group, stdin from /dev/null, stopped (SIGTERM) if this process dies."""
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT if output else None, process_group=0, preexec_fn=_child_signals)
 
 
-def run_processes(main_command: list[str], worker_commands: list[list[str]], worker_logs: list[Path]) -> Outcome:
-    """Start the main Locust process and the workers, wait for the main one; returns how it ended."""
-    main = subprocess.Popen(main_command, preexec_fn=_default_sigint)
+def run_processes(main_command: list[str], worker_commands: list[list[str]], worker_logs: list[Path], supervisor: Supervisor, ready_file: Path | None = None) -> int:
+    """Start the main Locust process and the workers, wait for the main one while `supervisor` watches; its exit code.
+
+    `ready_file`: a file the main Locust process writes once it is up (its stats CSV); a stop waits for it.
+    """
+    main = start_locust(main_command)
     workers = []
     for command, log_path in zip(worker_commands, worker_logs, strict=False):
         with open(log_path, "wb") as log_file:
-            workers.append(subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=_default_sigint))
-    everyone = [main, *workers]
-    received: list[int] = []
-
-    def on_sigterm(signum, _frame) -> None:
-        received.append(signum)
-        # Passed on as SIGINT: Locust's SIGINT path also writes the HTML report, its SIGTERM path does not.
-        for process in everyone:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-
-    # Ctrl+C reaches the Locust processes themselves (one process group): here it is only noted.
-    previous_int = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
-    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
+            workers.append(start_locust(command, log_file))
+    supervisor.load_started(lambda: _interrupt(main), lambda: ready_file is None or ready_file.exists())
     try:
-        code = main.wait()
+        code = _wait(main, workers, supervisor)
+    finally:
+        supervisor.load_ended()
         for worker in workers:
             _finish(worker)
-        return Outcome(code, received[0] if received else None)
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        signal.signal(signal.SIGTERM, previous_term)
+        if main.poll() is None:  # this process is leaving abnormally: Locust still writes its files
+            _interrupt(main)
+            _finish(main)
+    return code
 
 
-def _default_sigint() -> None:
-    """In the child before exec: SIGINT back to its default, so Python turns it into KeyboardInterrupt.
+def _wait(main: subprocess.Popen, workers: list[subprocess.Popen], supervisor: Supervisor) -> int:
+    """Wait for the main Locust process, letting the supervisor look around every POLL_SECONDS."""
+    while True:
+        try:
+            return main.wait(POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            supervisor.check(workers)
 
-    A background job of a non-interactive shell starts with SIGINT ignored, and a process keeps
-    an ignored SIGINT across exec: Locust would then never see the SIGINT that stops it.
+
+def _interrupt(process: subprocess.Popen) -> None:
+    """SIGINT to a Locust process that is still running: Locust's own clean stop (files and HTML report)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+
+
+def _child_signals() -> None:
+    """In the child before exec: SIGINT back to its default, and SIGTERM when this process dies.
+
+    A background job of a non-interactive shell starts with SIGINT ignored, and a process keeps an
+    ignored SIGINT across exec: Locust would then never see the SIGINT that stops it. A Locust
+    process in a process group of its own sees no Ctrl+C, so the death of `ddb-harness run` (even by
+    SIGKILL) is passed to it by Linux (PR_SET_PDEATHSIG), and it stops cleanly instead of running on.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _finish(process: subprocess.Popen) -> None:
-    """Give a worker time to quit by itself, then stop it."""
+    """Give a Locust process time to quit by itself, then stop it."""
     try:
         process.wait(WORKER_GRACE_SECONDS)
     except subprocess.TimeoutExpired:

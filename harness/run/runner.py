@@ -2,23 +2,27 @@
 
 Locust runs as its own process (`python -m locust`) so every Locust feature (web UI, master and
 workers, CSV) works as documented. This process owns the embedded server: it stops it after
-Locust has flushed its files, also on Ctrl+C, SIGTERM or an error.
+Locust has flushed its files, also on Ctrl+C, SIGINT/SIGTERM/SIGHUP or an error
+(harness.run.supervisor watches the run meanwhile).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.metrics.interruption import SIGNAL, read_interruption
+from harness.metrics.results_files import LOCUST_STATS
 from harness.run.processes import master_role_args, run_processes, worker_role_args
 from harness.run.session import Target, open_target, setup
+from harness.run.supervisor import DISK_FLOOR_BYTES, Supervisor, Watched, free_bytes, megabytes
 from harness.scenario import Scenario
 from harness.target.local import free_port
 
@@ -52,6 +56,22 @@ class RunOptions:
     master_port: int = 5557
     capacity_gate: bool = False
     """The endpoint_url is a capacity gate whose tokens the Locust processes lease."""
+
+
+def check_results_root(results_root: Path) -> None:
+    """BadInput unless run folders can be written under `results_root` (created if missing) with room to spare.
+
+    Checked before anything starts: a file is created and removed there, and DISK_FLOOR_BYTES must be free.
+    """
+    try:
+        results_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=results_root, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise BadInput(f"--results-dir {results_root}: cannot write there ({exc.strerror or exc})") from None
+    free = free_bytes(results_root)
+    if free < DISK_FLOOR_BYTES:
+        raise BadInput(f"--results-dir {results_root}: only {megabytes(free)} free there; a run needs at least {megabytes(DISK_FLOOR_BYTES)}")
 
 
 def new_run_dir(results_root: Path, scenario: Scenario) -> Path:
@@ -117,7 +137,8 @@ def run_worker(scenario_path: Path, scenario: Scenario, options: RunOptions) -> 
         raise BadInput("a worker on another machine cannot use the master's embedded DynamoDB Local: pass --endpoint-url or use an endpoint/aws target")
     target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, capacity_gate=options.capacity_gate)
     command = worker_command(scenario_path.resolve(), target, options, options.master_host, options.master_port)
-    return run_processes(command, [], []).code
+    with Supervisor(None) as supervisor:
+        return run_processes(command, [], [], supervisor)
 
 
 def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[int, Path]:
@@ -125,38 +146,56 @@ def run(scenario_path: Path, scenario: Scenario, options: RunOptions) -> tuple[i
     run_dir = new_run_dir(options.results_root, scenario)
     shutil.copy(scenario_path, run_dir / "scenario.yaml")
     handler = _log_to(run_dir / "harness.log")
-    target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, log_dir=run_dir, capacity_gate=options.capacity_gate)
-    try:
-        outcome = setup(scenario, target)
-        for name, what in outcome.items():
-            log.info("table %s: %s", name, what)
-        command = locust_command(scenario_path.resolve(), scenario, run_dir, target, options)
-        worker_commands: list[list[str]] = []
-        if options.workers:
-            port = free_port()
-            command += master_role_args("127.0.0.1", port, options.workers)
-            worker_commands = [worker_command(scenario_path.resolve(), target, options, "127.0.0.1", port) for _ in range(options.workers)]
-        elif options.master:
-            command += master_role_args("*", options.master_port, options.expect_workers)
-        logs = [run_dir / f"locust-worker-{number}.log" for number in range(len(worker_commands))]
-        outcome = run_processes(command, worker_commands, logs)
-        code = build_run_report(outcome.code, run_dir)
-        if outcome.stop_signal and not options.web:  # Ctrl+C is how a web UI run ends; a headless one was cut short
-            log.warning("run interrupted by %s: its results so far are in %s", signal.Signals(outcome.stop_signal).name, run_dir)
-            code = EXIT_INTERRUPTED_BASE + outcome.stop_signal
-    finally:
-        target.close()
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+    with Supervisor(run_dir) as supervisor:
+        target = open_target(scenario, endpoint_url=options.endpoint_url, allow_aws=options.allow_aws, log_dir=run_dir, capacity_gate=options.capacity_gate)
+        try:
+            code = _run_on(target, scenario_path, scenario, options, run_dir, supervisor)
+        finally:
+            target.close()
+            logging.getLogger().removeHandler(handler)
+            handler.close()
     return code, run_dir
+
+
+def _run_on(target: Target, scenario_path: Path, scenario: Scenario, options: RunOptions, run_dir: Path, supervisor: Supervisor) -> int:
+    """Tables and data, then Locust under the supervisor's eye, then the report; the run's exit code."""
+    supervisor.watched = [Watched(_SERVER_NAMES.get(server.kind, server.kind), server.process) for server in (target.server, target.gate) if server is not None]
+    outcome = setup(scenario, target)
+    for name, what in outcome.items():
+        log.info("table %s: %s", name, what)
+    command = locust_command(scenario_path.resolve(), scenario, run_dir, target, options)
+    worker_commands: list[list[str]] = []
+    if options.workers:
+        port = free_port()
+        command += master_role_args("127.0.0.1", port, options.workers)
+        worker_commands = [worker_command(scenario_path.resolve(), target, options, "127.0.0.1", port) for _ in range(options.workers)]
+    elif options.master:
+        command += master_role_args("*", options.master_port, options.expect_workers)
+    logs = [run_dir / f"locust-worker-{number}.log" for number in range(len(worker_commands))]
+    code = run_processes(command, worker_commands, logs, supervisor, ready_file=run_dir / LOCUST_STATS)
+    code = build_run_report(code, run_dir)
+    code = interrupted_exit_code(code, run_dir, options.web)
+    if read_interruption(run_dir) is None and supervisor.stopped_with is not None:  # the record did not fit on the disk
+        code = code if options.web and supervisor.stopped_with > 128 else supervisor.stopped_with
+    return code
+
+
+_SERVER_NAMES = {"dynamodb-local": "DynamoDB Local", "moto": "moto's server", "capacity-gate": "the capacity gate"}
+
+
+def interrupted_exit_code(code: int, run_dir: Path, web: bool) -> int:
+    """The exit code of a run that was stopped early: 128 + the signal's number for a headless run a signal stopped
+    (a --web run ends that way: it keeps its own code), 4 when a process of the run ended or the disk filled up."""
+    record = read_interruption(run_dir)
+    if record is None or not isinstance(record.get("exit_code"), int):
+        return code
+    if record.get("cause") == SIGNAL and web:
+        return code
+    return record["exit_code"]
 
 
 EXIT_THRESHOLD_BROKEN = 3
 """Exit code of a run whose Locust process succeeded but which broke one of the scenario's thresholds."""
-
-EXIT_INTERRUPTED_BASE = 128
-"""A headless run stopped by a signal exits 128 + its number, as shells report it: 130 on Ctrl+C, 143 on SIGTERM."""
-
 
 def build_run_report(locust_code: int, run_dir: Path) -> int:
     """Write the run's report once Locust is done; returns Locust's exit code, or 3 if it was 0 and a threshold broke.

@@ -126,6 +126,9 @@ class DynamoDBUser(User):
 
 
 def _retries_of(exc: BaseException) -> int:
+    """The SDK's retries before `exc`: from the error response, or (a connection error of the fast path) the exception."""
+    if isinstance(getattr(exc, "retry_attempts", None), int):
+        return exc.retry_attempts
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         return response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
