@@ -131,14 +131,13 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
         raise click.UsageError("choose one of --workers, --master and --worker")
     with one_line_errors():
         spec = load_checked(scenario)
-        if not worker:
-            runner.check_results_root(results_dir)
         if capacity_gate and not endpoint_url and spec.target.kind != "endpoint":
             raise click.UsageError("--capacity-gate needs the gate's address: --endpoint-url or an endpoint target (the embedded target's gate is used this way already)")
         if capacity_gate:
             require_gate(endpoint_url or spec.target.url)  # before anything is created
         if not worker:  # real AWS: opt-in, --max-cost and the plan before anything is created (harness.safety.aws_guard)
             show(aws_guard.review(spec, endpoint_url, allow_aws, max_cost, run_time or spec.load.run_seconds, web=web))
+            runner.check_results_root(results_dir)  # after every refusal that creates nothing, before anything starts
         options = runner.RunOptions(
             web, users, spawn_rate, run_time, endpoint_url, allow_aws, results_dir, locustfile, tuple(locust_args),
             workers=workers, master=master, expect_workers=expect_workers, worker=worker, master_host=master_host, master_port=master_port,

@@ -279,7 +279,8 @@ def _finished(code: int):
     """A real child process that ended with `code` (negative: killed by that signal)."""
     from harness.run.supervisor import ending
 
-    script = f"import os; os.kill(os.getpid(), {-code})" if code < 0 else f"raise SystemExit({code})"
+    # The signal back to its default first: a parent may ignore it (nohup ignores SIGHUP), and children inherit that.
+    script = f"import os, signal; signal.signal({-code}, signal.SIG_DFL); os.kill(os.getpid(), {-code})" if code < 0 else f"raise SystemExit({code})"
     child = subprocess.Popen([sys.executable, "-c", script])
     child.wait()
     return ending(child)
