@@ -251,11 +251,13 @@ def test_podman_stop_mid_run_writes_every_result_file_and_exits_interrupted(quic
     finally:
         remove_containers(name)
     assert code == SIGTERM_EXIT, f"exit code {code}: {logs.stderr[-3000:]}"
-    assert "run interrupted by SIGTERM" in logs.stderr
+    assert "SIGTERM sent to ddb-harness" in logs.stderr and "stopping the run as on Ctrl+C" in logs.stderr
     run_dir = only_run_dir(results)
-    kept = sorted(path.relative_to(run_dir).as_posix() for path in run_dir.rglob("*") if path.is_file())
+    interruption = json.loads((run_dir / "harness_interruption.json").read_text())
+    assert (interruption["cause"], interruption["signal"], interruption["exit_code"]) == ("signal", "SIGTERM", SIGTERM_EXIT)
+    kept = sorted(path.relative_to(run_dir).as_posix() for path in run_dir.rglob("*") if path.is_file() and path.name != "harness_interruption.json")
     complete = sorted(path.relative_to(only_run_dir(quickstart.results)).as_posix() for path in only_run_dir(quickstart.results).rglob("*") if path.is_file())
-    measured["podman stop: result files kept"] = f"{len(kept)} of the {len(complete)} a complete run writes"
+    measured["podman stop: result files kept"] = f"{len(kept)} of the {len(complete)} a complete run writes, and the interruption record"
     assert kept == complete, f"missing: {sorted(set(complete) - set(kept))}, extra: {sorted(set(kept) - set(complete))}"
     totals = aggregated(run_dir / "locust_stats.csv")
     assert int(totals["Request Count"]) > 0 and int(totals["Failure Count"]) == 0
