@@ -16,6 +16,7 @@ import psutil
 import pytest
 from conftest import scenario_data, write_scenario
 from support.fault_proxy import FaultProxy
+from support.waiting import wait_for
 from test_run_e2e import read_rows, run_dir_of
 
 from harness.target.local import start_dynamodb_local
@@ -31,15 +32,6 @@ def ring_scenario(tmp_path, table_name: str, run_time: str = "14s"):
     data["client"] = {"connect_timeout": 1, "read_timeout": 2, "retries": {"mode": "standard", "max_attempts": 2}}
     data["load"] = {"users": 2, "spawn_rate": 2, "run_time": run_time, "wait_time": {"constant": 0.01}}
     return write_scenario(tmp_path, data)
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def start_run(path, endpoint_url: str, results):

@@ -20,6 +20,7 @@ import pytest
 from conftest import REPO, write_scenario
 from hdrh.histogram import HdrHistogram
 from scripted_endpoint import ScriptedEndpoint, answer
+from support.waiting import wait_for
 
 from harness.metrics import results_files as files
 from harness.report import build_report
@@ -312,7 +313,7 @@ def test_a_killed_workers_share_goes_to_the_workers_left(tmp_path):
         logs = [tmp_path / f"worker-{number}.log" for number in range(2)]
         workers = [subprocess.Popen(base + ["--worker", "--master-port", str(port)], cwd=tmp_path, stdout=open(log, "w"), stderr=subprocess.STDOUT) for log in logs]
         try:
-            assert wait_until(lambda: all("this worker serves 60" in log.read_text() for log in logs), 30), [log.read_text()[-2000:] for log in logs]
+            assert wait_for(lambda: all("this worker serves 60" in log.read_text() for log in logs), 30), [log.read_text()[-2000:] for log in logs]
             killed_at = time.time() + 3
             time.sleep(3)
             workers[1].kill()
@@ -330,15 +331,6 @@ def test_a_killed_workers_share_goes_to_the_workers_left(tmp_path):
     assert len(taken_over) >= 2, (killed_at, run)
     achieved = sum(starts.get(second, 0) for second in taken_over) / len(taken_over)
     assert abs(achieved - WORKER_RATE) <= 0.05 * WORKER_RATE, (achieved, starts)
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_staged_run_lasts_its_stages(tmp_path):

@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import write_scenario
+from support.waiting import wait_for
 from test_run_e2e import read_rows, run_dir_of
 
 from harness.target.local import free_port
@@ -64,15 +65,6 @@ def signal_scenario(tmp_path, table_name: str, gated: bool):
         "load": {"users": 2, "spawn_rate": 2, "run_time": "2m", "wait_time": {"constant": 0.01}, "stop_timeout": "5s"},
     }  # fmt: skip
     return write_scenario(tmp_path, data)
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def role_of(process: psutil.Process) -> str:
