@@ -2,7 +2,10 @@
 
     .venv/bin/python -m bench.soak                  # 2 hours (the goal: memory flat within 10% after 5 minutes)
     .venv/bin/python -m bench.soak --minutes 10     # the quick check
-    .venv/bin/python -m bench.soak --minutes 30 --workers 2 --scenario scenarios/roundtrip.yaml
+    .venv/bin/python -m bench.soak --minutes 30 --workers 0 --scenario scenarios/roundtrip.yaml
+
+The default scenario (bench/soak.yaml) has every process a run can have: master, 2 workers, the
+capacity gate, DynamoDB Local, and a table whose reads touch more keys than a key tally keeps.
 
 Samples the run's process tree (ddb-harness, the Locust master or standalone process, workers, the capacity
 gate, DynamoDB Local) every --sample-seconds with psutil: RSS, open file descriptors, CPU % since the
@@ -80,9 +83,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=120)
     parser.add_argument("--warmup-minutes", type=float, default=5)
     parser.add_argument("--sample-seconds", type=float, default=60)
-    parser.add_argument("--scenario", default=str(REPO / "scenarios" / "roundtrip.yaml"))
+    parser.add_argument("--scenario", default=str(REPO / "bench" / "soak.yaml"))
     parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2, help="Locust workers (0: one standalone process)")
     parser.add_argument("--results-dir", default=None, help="where the run folder goes (default: a folder under /tmp)")
     options = parser.parse_args()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from harness.metrics.keys import KeyTally
 from harness.metrics.latency import LatencyHistograms
+from harness.metrics.per_second import PerSecondSums
 from harness.metrics.sums import Spans, Sums
 
 
@@ -21,9 +22,9 @@ class Tally:
         """(operation, table, index) -> attempts, throttled attempts, other error attempts."""
         self.requests = Sums(key_width=2)
         """(request_type, name) -> requests, non-throttle failures, throttled requests, SDK retries."""
-        self.throttles = Sums(key_width=5)
+        self.throttles = PerSecondSums(key_width=5, typecode="q")
         """(second, operation, table, index, reason) -> throttled attempts."""
-        self.capacity = Sums(key_width=3)
+        self.capacity = PerSecondSums(key_width=3)
         """(second, table, index) -> read units, write units (estimated ones included)."""
         self.estimated = Sums(key_width=2)
         """(table, index) -> read units, write units the target did not report, estimated (included in capacity)."""

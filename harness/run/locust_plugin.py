@@ -27,7 +27,7 @@ from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
-from harness.run import locust_signals
+from harness.run import locust_counts, locust_signals
 from harness.run.final_stats import write_final_stats
 from harness.run.open_model import install as install_open_model
 from harness.run.partition import Partition
@@ -148,6 +148,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
     if options.csv_prefix and not is_worker:
         atexit.register(write_final_stats, environment, options.csv_prefix)
     locust_signals.install(_role(runner), Path(options.csv_prefix).parent if options.csv_prefix and not is_worker else None, options)
+    if not is_worker:
+        locust_counts.install(environment)
     if isinstance(runner, MasterRunner):
         _watch_workers(environment, runner)
         _quit_once_workers_have(runner)

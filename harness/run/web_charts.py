@@ -39,7 +39,7 @@ def series(tally: Tally, levels: dict[str, dict], now: float, lag_seconds: int, 
     seconds without counts are zeros, so the lines drop when traffic stops.
     """
     last = int(now) - lag_seconds
-    counted = [row[0] for row in tally.capacity.rows()] + [row[0] for row in tally.throttles.rows()]
+    counted = [second for second in (tally.capacity.first_second(), tally.throttles.first_second()) if second is not None]
     first = max(last - window_seconds + 1, min(counted)) if counted else last + 1
     seconds = list(range(first, last + 1))
     position = {second: offset for offset, second in enumerate(seconds)}
@@ -49,12 +49,12 @@ def series(tally: Tally, levels: dict[str, dict], now: float, lag_seconds: int, 
         name = f"{table} / {index}" if index else table
         return resources.setdefault(name, _empty(len(seconds), {"read": None, "write": None}))
 
-    for second, table, index, read_units, write_units in tally.capacity.rows():
+    for second, table, index, read_units, write_units in tally.capacity.rows_since(first):
         if second in position:
             found = entry(table, index)
             found["rcu"][position[second]] += read_units
             found["wcu"][position[second]] += write_units
-    for second, _operation, table, index, _reason, count in tally.throttles.rows():
+    for second, _operation, table, index, _reason, count in tally.throttles.rows_since(first):
         if second in position:
             entry(table, index)["throttles"][position[second]] += count
     return {"seconds": seconds, "resources": resources}

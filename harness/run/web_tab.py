@@ -201,21 +201,17 @@ def _throttled_requests(tally: Tally, targets: dict[str, tuple[str, str]]) -> di
 
 def _capacity_totals(tally: Tally) -> dict[tuple[str, str], tuple[float, float]]:
     """(table, index) -> (read units, write units) consumed since the test started."""
-    totals: dict[tuple[str, str], tuple[float, float]] = {}
-    for _second, table, index, read_units, write_units in tally.capacity.rows():
-        read_total, write_total = totals.get((table, index), (0.0, 0.0))
-        totals[(table, index)] = (read_total + read_units, write_total + write_units)
-    return totals
+    return {(table, index): (read_units, write_units) for (table, index), (read_units, write_units) in tally.capacity.totals().items()}
 
 
 def _rates(tally: Tally, last_second: int, window_seconds: int) -> dict[tuple[str, str], tuple[float, float, float]]:
     """(table, index) -> (throttled attempts, read units, write units) per second over the window ending at last_second."""
-    throttles = [(row[0], row[2], row[3], row[5]) for row in tally.throttles.rows()]  # second, table, index, count
-    capacity = tally.capacity.rows()
-    seconds = [row[0] for row in throttles] + [row[0] for row in capacity]
-    if not seconds:
+    counted = [second for second in (tally.throttles.first_second(), tally.capacity.first_second()) if second is not None]
+    if not counted:
         return {}
-    first = max(last_second - window_seconds + 1, min(seconds))
+    first = max(last_second - window_seconds + 1, min(counted))
+    throttles = [(row[0], row[2], row[3], row[5]) for row in tally.throttles.rows_since(first)]  # second, table, index, count
+    capacity = tally.capacity.rows_since(first)
     span = last_second - first + 1
     if span <= 0:
         return {}
