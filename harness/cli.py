@@ -124,7 +124,7 @@ def run(scenario, web, users, spawn_rate, run_time, endpoint_url, capacity_gate,
     plots) is built when Locust exits. SIGINT, SIGTERM or SIGHUP stop the run as Ctrl+C does.
     Exit code: Locust's (0, or 1 when requests failed); 2 bad input; 3 when Locust succeeded but one
     of the scenario's thresholds broke; 4 when the run stopped early because DynamoDB Local or the
-    capacity gate ended or the disk filled up; 128 + N when signal N stopped a headless run (130 for
+    capacity gate ended, every worker went silent or the disk filled up; 128 + N when signal N stopped a headless run (130 for
     SIGINT, 143 SIGTERM, 129 SIGHUP). Results are written in every case but 2.
     """
     if sum(bool(role) for role in (workers, master, worker)) > 1:

@@ -19,9 +19,10 @@ from harness.metrics.results_files import HARNESS_INTERRUPTION
 SIGNAL = "signal"
 PROCESS = "process"
 DISK = "disk"
+WORKERS = "workers"
 
 EXIT_ENDED_EARLY = 4
-"""Exit code of a run stopped because a process it needs ended or its disk filled up (results written until then)."""
+"""Exit code of a run stopped because a process it needs ended, every worker went silent or its disk filled up (results written until then)."""
 
 
 def signal_exit_code(signum: int) -> int:

@@ -27,7 +27,7 @@ from harness.gate.estimates import catalog_of, estimated_units
 from harness.metrics.locust_hooks import install as install_metrics
 from harness.metrics.results_files import HARNESS_WORKERS
 from harness.redact import aws_error_line
-from harness.run import locust_counts, locust_signals
+from harness.run import locust_counts, locust_signals, worker_pauses
 from harness.run.final_stats import write_final_stats
 from harness.run.open_model import install as install_open_model
 from harness.run.partition import Partition
@@ -151,6 +151,8 @@ def prepare(environment, runner, user_classes) -> Target | None:
     if not is_worker:
         locust_counts.install(environment)
     if isinstance(runner, MasterRunner):
+        worker_pauses.allow_pauses()
+        worker_pauses.install(environment, runner, Path(options.csv_prefix).parent if options.csv_prefix else None, headless=bool(options.headless))
         _watch_workers(environment, runner)
         _quit_once_workers_have(runner)
     if target.connection.capacity_gate:

@@ -175,6 +175,9 @@ def _run_on(target: Target, scenario_path: Path, scenario: Scenario, options: Ru
     code = run_processes(command, worker_commands, logs, supervisor, ready_file=run_dir / LOCUST_STATS)
     code = build_run_report(code, run_dir)
     code = interrupted_exit_code(code, run_dir, options.web)
+    record = read_interruption(run_dir)
+    if record and supervisor.stopped_with is None:  # a Locust process stopped the run (ddb-harness said its own reasons)
+        log.warning("the run stopped early (%s): %s", record.get("process"), record.get("message"))
     if read_interruption(run_dir) is None and supervisor.stopped_with is not None:  # the record did not fit on the disk
         code = code if options.web and supervisor.stopped_with > 128 else supervisor.stopped_with
     return code
