@@ -60,9 +60,14 @@ def sample(tree: dict[int, psutil.Process], cli: psutil.Process) -> dict[str, di
     return found
 
 
+def under_load(samples: list[dict]) -> list[dict]:
+    """The samples taken while Locust ran: after it, ddb-harness builds the report (pandas, matplotlib), which is no growth."""
+    return [entry for entry in samples if "locust" in entry["processes"]]
+
+
 def growth(samples: list[dict], role: str, key: str, after_s: float) -> dict:
-    """First sample at or after the warm-up and the last sample of one process's `key`, and the growth between."""
-    series = [(entry["t"], entry["processes"][role][key]) for entry in samples if role in entry["processes"]]
+    """First sample at or after the warm-up and the last sample under load of one process's `key`, and the growth between."""
+    series = [(entry["t"], entry["processes"][role][key]) for entry in under_load(samples) if role in entry["processes"]]
     warm = [value for at, value in series if at >= after_s] or [value for _, value in series]
     if not warm:
         return {}
@@ -87,7 +92,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="Locust workers (0: one standalone process)")
     parser.add_argument("--results-dir", default=None, help="where the run folder goes (default: a folder under /tmp)")
+    parser.add_argument("--summarize", type=Path, default=None, help="print the table of a soak-<UTC>.json again instead of running")
     options = parser.parse_args()
+    if options.summarize:
+        summarize(options.summarize, options.warmup_minutes)
+        return
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results_dir = Path(options.results_dir or f"/tmp/ddb-harness-soak-{stamp}")
     command = [sys.executable, "-m", "harness.cli", "run", options.scenario, "-t", f"{int(options.minutes * 60)}s", "-u", str(options.users), "-r", str(options.users), "--results-dir", str(results_dir)]
@@ -128,13 +137,28 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"soak-{stamp}.json"
     out.write_text(json.dumps(result, indent=2))
-    print(f"\n{result['requests']:,} requests ({result['requests_per_s']:.0f}/s), exit code {run.returncode}; report built in {result['report_seconds_in_run']} s in the run, rebuilt in {result['report_rebuild_seconds']} s ({result['history_rows']:,} history rows)")
+    print_table(result, roles)
+    print(f"written: {out}")
+
+
+def print_table(result: dict, roles: list[str]) -> None:
+    """The soak's summary: requests, report times, and per process RSS and descriptors after the warm-up and at the end."""
+    print(f"\n{result['requests']:,} requests ({result['requests_per_s']:.0f}/s), exit code {result['exit_code']}; report built in {result['report_seconds_in_run']} s in the run, rebuilt in {result['report_rebuild_seconds']} s ({result['history_rows']:,} history rows)")
     print(f"{'process':<16} {'RSS after warm-up':>18} {'RSS end':>9} {'growth':>8} {'fds after warm-up':>18} {'fds end':>8}")
     for role in roles:
         rss, fds = result["rss_mb"][role], result["fds"][role]
         if rss:
             print(f"{role:<16} {rss['after_warmup']:>15.1f} MB {rss['end']:>6.1f} MB {rss['growth_percent']:>7}% {fds['after_warmup']:>18.0f} {fds['end']:>8.0f}")
-    print(f"written: {out}")
+
+
+def summarize(path: Path, warmup_minutes: float) -> None:
+    """Print the table of a soak's JSON again, its growth computed afresh from its samples."""
+    result = json.loads(path.read_text())
+    roles = sorted({role for entry in result["samples"] for role in entry["processes"]})
+    result["rss_mb"] = {role: growth(result["samples"], role, "rss_mb", warmup_minutes * 60) for role in roles}
+    result["fds"] = {role: growth(result["samples"], role, "fds", warmup_minutes * 60) for role in roles}
+    result.setdefault("exit_code", None)
+    print_table(result, roles)
 
 
 if __name__ == "__main__":
