@@ -25,6 +25,7 @@ from support.waiting import wait_for
 from harness.metrics import results_files as files
 from harness.report import build_report
 from harness.run.schedule_summary import open_model_lines
+from harness.run.worker_pauses import SILENCE_SECONDS
 from harness.target.local import free_port
 
 RATE = 200
@@ -296,12 +297,12 @@ def test_poisson_gaps_average_one_over_the_rate():
 # ---- master and workers: the rate is split, and a killed worker's share goes to the others ----------------
 
 WORKER_RATE = 120
-WORKER_RUN_SECONDS = 13
+WORKER_RUN_SECONDS = 20
 
 
 def test_a_killed_workers_share_goes_to_the_workers_left(tmp_path):
     """Two workers serve 60 starts/s each; one is killed (SIGKILL) mid-run; once the master finds it missing
-    (Locust's heartbeat, a few seconds), the other serves all 120/s."""
+    (no heartbeat for worker_pauses.SILENCE_SECONDS), the other serves all 120/s."""
     with ScriptedEndpoint(default=lambda operation: answer({})) as endpoint:
         scenario = stall_scenario(tmp_path, endpoint.url, {"rate": WORKER_RATE, "users": 8, "run_time": f"{WORKER_RUN_SECONDS}s"})
         port = free_port()
@@ -327,7 +328,7 @@ def test_a_killed_workers_share_goes_to_the_workers_left(tmp_path):
     assert "this worker serves 120" in logs[0].read_text()
     starts = {int(row["timestamp"]): int(row["starts"]) for row in csv.DictReader(open(tmp_path / files.HARNESS_SCHEDULE, newline=""))}
     run = json.loads((tmp_path / files.HARNESS_RUN).read_text())
-    taken_over = range(math.ceil(killed_at) + 6, math.floor(run["end_time"]))  # heartbeat misses, then a second to settle
+    taken_over = range(math.ceil(killed_at) + SILENCE_SECONDS + 3, math.floor(run["end_time"]))  # heartbeat misses, then a second to settle
     assert len(taken_over) >= 2, (killed_at, run)
     achieved = sum(starts.get(second, 0) for second in taken_over) / len(taken_over)
     assert abs(achieved - WORKER_RATE) <= 0.05 * WORKER_RATE, (achieved, starts)
