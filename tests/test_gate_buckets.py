@@ -212,6 +212,20 @@ def test_idle_partition_buckets_are_swept(monkeypatch):
     assert len(model._keys) == 1
 
 
+def test_idle_partition_buckets_are_swept_a_minute_apart_however_few():
+    from harness.gate.buckets import KEY_SWEEP_SECONDS
+
+    model, clock = model_with(on_demand("orders"))
+    for n in range(10):
+        model.admit([write("orders", key=f"S:{n}")])
+    clock.advance(2)
+    model.admit([write("orders", key="S:early")])
+    assert len(model._keys) == 11  # refilled, but not a minute since the last sweep
+    clock.advance(KEY_SWEEP_SECONDS)
+    model.admit([write("orders", key="S:late")])
+    assert len(model._keys) == 1
+
+
 # ---- on-demand -------------------------------------------------------------------------------
 
 

@@ -40,8 +40,10 @@ PARTITION_UNITS = {READ: 3000.0, WRITE: 1000.0}
 ON_DEMAND_INITIAL_PEAK = {READ: 6000.0, WRITE: 2000.0}
 ON_DEMAND_RAMP_SECONDS = 1800.0
 ACCOUNT_TABLE_UNITS = 40_000.0
-# Idle partition-key buckets are dropped once there are more than this many (a full bucket is a new one).
+# Idle partition-key buckets are dropped once there are more than this many (a full bucket is a new one),
+# and at most a minute apart: on a long run the gate then holds the keys of its last minute, not of the whole run.
 KEY_BUCKETS_BEFORE_SWEEP = 50_000
+KEY_SWEEP_SECONDS = 60.0
 
 Clock = Callable[[], float]
 
@@ -263,6 +265,7 @@ class CapacityModel(Admission):
         self._meters: dict[tuple[str, str | None, str], Meter] = {}
         self._keys: dict[tuple[str, str | None, str, str], TokenBucket] = {}
         self._hot: set[tuple[str, str | None, str, str]] = set()
+        self._swept_at = clock()
 
     # ---- configuration ------------------------------------------------------------------
 
@@ -384,7 +387,7 @@ class CapacityModel(Admission):
     def _key_bucket(self, table: str, index: str | None, op: str, key: str, now: float) -> TokenBucket:
         bucket = self._keys.get((table, index, op, key))
         if bucket is None:
-            if len(self._keys) >= KEY_BUCKETS_BEFORE_SWEEP:
+            if len(self._keys) >= KEY_BUCKETS_BEFORE_SWEEP or now - self._swept_at >= KEY_SWEEP_SECONDS:
                 self._sweep(now)
             rate = self.partition_units[op]
             bucket = self._keys[(table, index, op, key)] = TokenBucket(rate, rate, now)
@@ -392,6 +395,7 @@ class CapacityModel(Admission):
 
     def _sweep(self, now: float) -> None:
         """Drop partition-key buckets that have refilled: they behave like new ones."""
+        self._swept_at = now
         for key, bucket in list(self._keys.items()):
             if bucket.level(now) >= bucket.capacity:
                 del self._keys[key]
