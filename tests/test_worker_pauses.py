@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,11 +22,10 @@ import psutil
 import pytest
 from support.waiting import wait_for
 from test_run_e2e import read_rows, run_dir_of
-from test_signals import requests_counted, signal_scenario, total_requests_at
+from test_signals import HARNESS, requests_counted, signal_scenario, total_requests_at
 
 from harness.run.worker_pauses import SILENCE_SECONDS
 
-HARNESS = [sys.executable, "-m", "harness.cli"]
 SHORT_PAUSE, LONG_PAUSE = 5.0, SILENCE_SECONDS + 10.0
 RUN_SECONDS = {SHORT_PAUSE: 22, LONG_PAUSE: 60}
 
