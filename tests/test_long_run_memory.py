@@ -1,4 +1,4 @@
-"""What keeps a long run's master flat (metrics.per_second, run.locust_counts): single functions, no server."""
+"""What keeps a long run's master flat (metrics.per_second, metrics.open_model, run.locust_counts): single functions, no server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import tracemalloc
 
 from conftest import REPO
 
+from harness.metrics.open_model import OpenModelRecorder, OpenModelTally
 from harness.metrics.per_second import MAX_SPAN_SECONDS, PerSecondSums
 from harness.metrics.sums import Sums
 from harness.metrics.tally import Tally
@@ -86,6 +87,31 @@ def test_a_tallys_per_second_rows_travel_and_merge_as_before():
     assert master.capacity.rows() == [[999, "t", "", 0.5, 0.0], [1_000, "t", "", 1.0, 0.0]]
     assert master.throttles.rows() == [[1_000, "GetItem", "t", "", "TableReadProvisionedThroughputExceeded", 3]]
 
+
+def test_open_model_starts_merge_into_the_schedule_rows_and_hours_of_them_stay_small():
+    first, second, master = OpenModelRecorder(), OpenModelRecorder(), OpenModelTally()
+    for recorder, lags in ((first, [0.5, 25.0]), (second, [40.0])):
+        for lag in lags:
+            recorder.intended(1_000)
+            recorder.started(1_000, lag)
+        recorder.intended(1_001)
+    for recorder in (first, second):
+        master.add_wire(recorder.take().to_wire())
+    assert master.schedule_rows() == [[1_000, 3, 3, 2, 40.0], [1_001, 2, 0, 0, 0.0]]
+    totals = master.totals()
+    assert (totals["intended_starts"], totals["starts"], totals["late_starts"], totals["worst_lag_ms"]) == (5, 3, 2, 40.0)
+    assert all(isinstance(value, int) for row in master.schedule_rows() for value in row[:4])
+
+    def traced_bytes(store) -> int:
+        tracemalloc.start()
+        for at in range(1_700_000_000, 1_700_000_000 + 7_200):  # two hours at a target rate
+            store.add((at,), 100, 100, 1)
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return size
+
+    compact, plain = traced_bytes(OpenModelTally().per_second), traced_bytes(Sums(key_width=1))
+    assert compact * 5 < plain, (compact, plain)
 
 # In a child process: importing locust monkey-patches the interpreter, which the other tests must not inherit.
 LOCUST_COUNTS_CHECK = """
