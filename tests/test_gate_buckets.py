@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.gate import plans, wire
-from harness.gate.buckets import READ, WRITE, CapacityModel, Demand, Limits, TableLimits, Throttle
+from harness.gate.buckets import KEY_SWEEP_SECONDS, READ, WRITE, CapacityModel, Demand, Limits, TableLimits, Throttle
 from harness.gate.catalog import table_info
 from harness.wire import items
 
@@ -213,8 +213,6 @@ def test_idle_partition_buckets_are_swept(monkeypatch):
 
 
 def test_idle_partition_buckets_are_swept_a_minute_apart_however_few():
-    from harness.gate.buckets import KEY_SWEEP_SECONDS
-
     model, clock = model_with(on_demand("orders"))
     for n in range(10):
         model.admit([write("orders", key=f"S:{n}")])

@@ -64,17 +64,22 @@ def test_counts_stay_integers_and_a_second_far_from_the_others_is_kept_apart():
     assert throttles.first_second() == 90 and throttles and not PerSecondSums(key_width=3)
 
 
-def test_two_hours_of_capacity_rows_cost_a_small_share_of_what_dict_rows_cost():
-    def traced_bytes(store) -> int:
-        tracemalloc.start()
-        for second in range(7_200):
-            for table in ("t", "u"):
-                store.add((1_700_000_000 + second, table, ""), 1.5, 0.5)
-        size = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        return size
+def two_hours_traced_bytes(store, rows_of_second) -> int:
+    """Bytes `store` holds after two hours of rows, `rows_of_second(second)` giving each second's (key, values) pairs."""
+    tracemalloc.start()
+    for second in range(1_700_000_000, 1_700_000_000 + 7_200):
+        for key, values in rows_of_second(second):
+            store.add(key, *values)
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return size
 
-    compact, plain = traced_bytes(PerSecondSums(key_width=3)), traced_bytes(Sums(key_width=3))
+
+def test_two_hours_of_capacity_rows_cost_a_small_share_of_what_dict_rows_cost():
+    def capacity(second):
+        return [((second, table, ""), (1.5, 0.5)) for table in ("t", "u")]
+
+    compact, plain = two_hours_traced_bytes(PerSecondSums(key_width=3), capacity), two_hours_traced_bytes(Sums(key_width=3), capacity)
     assert compact * 10 < plain, (compact, plain)
 
 
@@ -102,16 +107,12 @@ def test_open_model_starts_merge_into_the_schedule_rows_and_hours_of_them_stay_s
     assert (totals["intended_starts"], totals["starts"], totals["late_starts"], totals["worst_lag_ms"]) == (5, 3, 2, 40.0)
     assert all(isinstance(value, int) for row in master.schedule_rows() for value in row[:4])
 
-    def traced_bytes(store) -> int:
-        tracemalloc.start()
-        for at in range(1_700_000_000, 1_700_000_000 + 7_200):  # two hours at a target rate
-            store.add((at,), 100, 100, 1)
-        size = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        return size
+    def starts(second):
+        return [((second,), (100, 100, 1))]
 
-    compact, plain = traced_bytes(OpenModelTally().per_second), traced_bytes(Sums(key_width=1))
+    compact, plain = two_hours_traced_bytes(OpenModelTally().per_second, starts), two_hours_traced_bytes(Sums(key_width=1), starts)
     assert compact * 5 < plain, (compact, plain)
+
 
 # In a child process: importing locust monkey-patches the interpreter, which the other tests must not inherit.
 LOCUST_COUNTS_CHECK = """
